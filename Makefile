@@ -1,0 +1,34 @@
+# Two commands do all set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: run test lint typecheck pytest bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.9
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip install -q -p $(BIN)/python -r requirements.lock
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip install -q -p $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	mkdir -p data
+	CLV_DATA_DIR=$${CLV_DATA_DIR:-./data} $(BIN)/streamlit run app.py --server.port=$(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench app.py
+	$(BIN)/ruff format --check src tests bench app.py
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src/clv
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

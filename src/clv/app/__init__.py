@@ -1,0 +1,1 @@
+"""The Streamlit web app (the only package that imports Streamlit)."""

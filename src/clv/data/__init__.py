@@ -1,0 +1,1 @@
+"""Read, map, clean, validate and summarise transaction data."""
