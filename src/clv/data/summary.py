@@ -1,0 +1,187 @@
+"""Per-customer sufficient statistics (frequency, recency, T, monetary value), computed in DuckDB SQL.
+
+Conventions, as in Fader, Hardie & Lee (2005) "Counting your customers the easy way" and the CDNOW literature:
+
+- a *purchase* is a customer-day: several transactions of one customer on one calendar day count once, their amounts
+  summed;
+- ``frequency`` is the number of repeat purchases (purchase days after the first);
+- ``recency`` is the time from the first to the last purchase day and ``T`` the time from the first purchase day to
+  the observation end, both in the requested time unit (days, weeks, months of 365.25/12 days, or years);
+- ``monetary_value`` is the mean value of the repeat purchase days (the Gamma-Gamma convention of Fader & Hardie
+  2013), 0 for customers without a repeat purchase.
+
+The observation end day itself is inside the observation window. Everything runs as SQL over the DuckDB table of a
+:class:`~clv.data.transactions.Transactions`, so logs larger than memory are summarised out of core.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from clv.config import days_per_unit, normalise_time_unit
+from clv.data.transactions import Transactions
+from clv.errors import DataValidationError
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "total_revenue",
+    "n_orders",
+    "first_purchase",
+    "last_purchase",
+)
+HOLDOUT_COLUMNS: tuple[str, ...] = ("frequency_holdout", "revenue_holdout", "duration_holdout")
+
+
+def summarize(
+    transactions: Transactions | pd.DataFrame,
+    observation_end: object = None,
+    time_unit: str = "D",
+) -> pd.DataFrame:
+    """One row per customer: frequency, recency, T, monetary_value, total_revenue, n_orders, first/last purchase.
+
+    ``observation_end`` (a date; default the last transaction's day) closes the window: later rows are ignored and
+    customers whose first purchase is later are left out. ``recency`` and ``T`` are in ``time_unit`` ("D", "W", "M"
+    of 365.25/12 days, "Y"); the result's ``attrs`` record ``time_unit`` and ``observation_end``.
+    """
+    log = _as_transactions(transactions)
+    unit = normalise_time_unit(time_unit)
+    end = _observation_end(log, observation_end)
+    frame = log.connection.execute(_summary_sql(log, unit), [end.date()]).df()
+    return _finish(frame, unit, end)
+
+
+def calibration_holdout(
+    transactions: Transactions | pd.DataFrame,
+    calibration_end: object,
+    holdout_end: object = None,
+    time_unit: str = "D",
+) -> pd.DataFrame:
+    """The calibration summary at ``calibration_end`` plus what each customer did in the holdout period.
+
+    Adds ``frequency_holdout`` (purchase days in (calibration_end, holdout_end]), ``revenue_holdout`` (their value,
+    summed per purchase day exactly like the calibration side) and ``duration_holdout`` (the holdout length in
+    ``time_unit``). ``holdout_end`` defaults to the last transaction's day.
+    """
+    log = _as_transactions(transactions)
+    unit = normalise_time_unit(time_unit)
+    calibration = _as_timestamp(calibration_end, "calibration_end")
+    holdout = _observation_end(log, holdout_end)
+    if holdout <= calibration:
+        raise DataValidationError(
+            f"the holdout end ({holdout.date()}) must be after the calibration end ({calibration.date()})"
+        )
+    summary_sql = _summary_sql(log, unit)
+    query = f"""
+        WITH calibration AS ({summary_sql}),
+        holdout AS (
+            SELECT customer_id, count(*) AS frequency_holdout, sum(value) AS revenue_holdout
+            FROM ({_purchase_days_sql(log)})
+            WHERE day > $1::DATE AND day <= $2::DATE
+            GROUP BY customer_id
+        )
+        SELECT calibration.*,
+               coalesce(holdout.frequency_holdout, 0) AS frequency_holdout,
+               coalesce(holdout.revenue_holdout, 0.0) AS revenue_holdout
+        FROM calibration LEFT JOIN holdout USING (customer_id)
+        ORDER BY customer_id
+    """
+    frame = log.connection.execute(query, [calibration.date(), holdout.date()]).df()
+    frame["duration_holdout"] = (holdout - calibration).days / days_per_unit(unit)
+    frame["frequency_holdout"] = frame["frequency_holdout"].astype("int64")
+    frame["revenue_holdout"] = frame["revenue_holdout"].astype("float64")
+    result = _finish(frame, unit, calibration)
+    result.attrs["holdout_end"] = holdout
+    return result
+
+
+def _as_transactions(transactions: Transactions | pd.DataFrame) -> Transactions:
+    if isinstance(transactions, Transactions):
+        return transactions
+    if isinstance(transactions, pd.DataFrame):
+        return Transactions.from_pandas(transactions)
+    raise DataValidationError(
+        f"expected a Transactions log or a DataFrame with customer_id, timestamp and amount; got {type(transactions).__name__}"
+    )
+
+
+def _as_timestamp(value: object, name: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as error:
+        raise DataValidationError(f"{name} {value!r} is not a date: use YYYY-MM-DD") from error
+    if pd.isna(stamp):
+        raise DataValidationError(f"{name} is missing: give a date as YYYY-MM-DD")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.normalize()
+
+
+def _observation_end(log: Transactions, value: object) -> pd.Timestamp:
+    if value is None:
+        return log.date_range()[1].normalize()
+    return _as_timestamp(value, "observation_end")
+
+
+def _purchase_days_sql(log: Transactions) -> str:
+    """One row per customer-day: its value, first/last timestamps and number of distinct orders."""
+    orders = "count(DISTINCT invoice_id)" if log.has("invoice_id") else "1"
+    return f"""
+        SELECT customer_id,
+               CAST("timestamp" AS DATE) AS day,
+               sum(amount) AS value,
+               min("timestamp") AS first_time,
+               max("timestamp") AS last_time,
+               {orders} AS orders
+        FROM {log.table}
+        GROUP BY customer_id, CAST("timestamp" AS DATE)
+    """
+
+
+def _summary_sql(log: Transactions, unit: str) -> str:
+    """SQL of the summary at the observation end bound to parameter ``$1`` (a DATE)."""
+    scale = days_per_unit(unit)
+    return f"""
+        WITH days AS ({_purchase_days_sql(log)}),
+        window_days AS (SELECT * FROM days WHERE day <= $1::DATE),
+        customers AS (
+            SELECT customer_id,
+                   min(day) AS first_day,
+                   max(day) AS last_day,
+                   count(*) AS n_days,
+                   sum(value) AS total_revenue,
+                   arg_min(value, day) AS first_value,
+                   sum(orders) AS n_orders,
+                   min(first_time) AS first_purchase,
+                   max(last_time) AS last_purchase
+            FROM window_days
+            GROUP BY customer_id
+        )
+        SELECT customer_id,
+               n_days - 1 AS frequency,
+               date_diff('day', first_day, last_day) / {scale} AS recency,
+               date_diff('day', first_day, $1::DATE) / {scale} AS "T",
+               CASE WHEN n_days > 1 THEN (total_revenue - first_value) / (n_days - 1) ELSE 0.0 END
+                   AS monetary_value,
+               total_revenue,
+               n_orders,
+               first_purchase,
+               last_purchase
+        FROM customers
+    """
+
+
+def _finish(frame: pd.DataFrame, unit: str, end: pd.Timestamp) -> pd.DataFrame:
+    """Fix dtypes and order, and record the time unit and observation end in ``attrs``."""
+    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    frame["customer_id"] = frame["customer_id"].astype(str)
+    for column in ("frequency", "n_orders"):
+        frame[column] = frame[column].astype("int64")
+    for column in ("recency", "T", "monetary_value", "total_revenue"):
+        frame[column] = frame[column].astype("float64")
+    frame.attrs["time_unit"] = unit
+    frame.attrs["observation_end"] = end
+    return frame
