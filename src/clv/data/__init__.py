@@ -1,6 +1,21 @@
 """Read, map, clean, validate and summarise transaction data."""
 
-from clv.data.summary import calibration_holdout, summarize
+from clv.data.clean import RULES, CleaningReport
+from clv.data.customers import load_customer_summary
+from clv.data.load import load_transactions
+from clv.data.mapping import FIELD_NAMES, detect_mapping
+from clv.data.summary import SUMMARY_COLUMNS, calibration_holdout, summarize
 from clv.data.transactions import Transactions
 
-__all__ = ["Transactions", "calibration_holdout", "summarize"]
+__all__ = [
+    "FIELD_NAMES",
+    "RULES",
+    "SUMMARY_COLUMNS",
+    "CleaningReport",
+    "Transactions",
+    "calibration_holdout",
+    "detect_mapping",
+    "load_customer_summary",
+    "load_transactions",
+    "summarize",
+]
