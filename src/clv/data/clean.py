@@ -353,7 +353,11 @@ def _number_expr(raw: RawTable, column: str) -> str:
 
 
 def _timestamp_expr(raw: RawTable, column: str, dayfirst: bool) -> str:
-    """A UTC TIMESTAMP from a date/time column of any type, or from text in the formats the module lists."""
+    """A UTC TIMESTAMP from a date/time column of any type, or from text in the formats the module lists.
+
+    For text, the format that reads a sample of the column is tried first (one ``strptime`` per row); rows it does
+    not read fall back to the general rules.
+    """
     quoted = _quote(column)
     kind = raw.types.get(column, "VARCHAR").upper()
     if kind.startswith("TIMESTAMP WITH TIME ZONE"):
@@ -361,21 +365,44 @@ def _timestamp_expr(raw: RawTable, column: str, dayfirst: bool) -> str:
     if kind.startswith(("TIMESTAMP", "DATE")):
         return f"CAST({quoted} AS TIMESTAMP)"
     text = f"trim(CAST({quoted} AS VARCHAR))"
-    first, second = ("%d", "%m") if dayfirst else ("%m", "%d")
-    formats = [
-        f"{first}{sep}{second}{sep}{year}{clock}"
-        for sep in ("/", "-", ".")
-        for year in ("%Y", "%y")
-        for clock in (" %H:%M:%S", " %H:%M", "")
-    ]
-    format_list = "[" + ", ".join(sql_string(f) for f in formats) + "]"
-    return f"""CASE
+    formats = _slash_formats(dayfirst)
+    general = f"""CASE
         WHEN regexp_full_match({text}, '\\d{{8}}(\\.0+)?') THEN try_strptime(left({text}, 8), '%Y%m%d')
         WHEN regexp_matches({text}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN
             CASE WHEN regexp_matches({text}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$')
                  THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))
                  ELSE TRY_CAST({text} AS TIMESTAMP) END
-        ELSE try_strptime({text}, {format_list}) END"""
+        ELSE try_strptime({text}, [{", ".join(sql_string(f) for f in formats)}]) END"""
+    usual = _usual_format(raw, column, formats)
+    if usual is None:
+        return general
+    return f"coalesce(try_strptime({text}, {sql_string(usual)}), {general})"
+
+
+def _slash_formats(dayfirst: bool) -> list[str]:
+    first, second = ("%d", "%m") if dayfirst else ("%m", "%d")
+    return [
+        f"{first}{sep}{second}{sep}{year}{clock}"
+        for sep in ("/", "-", ".")
+        for year in ("%Y", "%y")
+        for clock in (" %H:%M:%S", " %H:%M", "")
+    ]
+
+
+def _usual_format(raw: RawTable, column: str, slash_formats: list[str]) -> str | None:
+    """The first candidate format that reads every non-empty value of a 2,000-row sample of ``column``."""
+    candidates = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y%m%d", *slash_formats]
+    quoted = _quote(column)
+    checks = ", ".join(
+        f"count(try_strptime(v, {sql_string(f)})) AS c{i}" for i, f in enumerate(candidates)
+    )
+    row = raw.connection.execute(
+        f"SELECT count(v), {checks} FROM (SELECT trim(CAST({quoted} AS VARCHAR)) AS v FROM {raw.view} "
+        f"WHERE {quoted} IS NOT NULL LIMIT 2000)"
+    ).fetchone()
+    if row is None or row[0] == 0:
+        return None
+    return next((f for f, count in zip(candidates, row[1:], strict=True) if count == row[0]), None)
 
 
 def _quote(column: str) -> str:
