@@ -1,0 +1,337 @@
+"""What every model shares: input validation, compression into weighted unique rows, maximum likelihood in
+log-parameter space, standard errors from the Hessian, intervals, and JSON persistence.
+
+Parameters are estimated by maximising the weighted log-likelihood over ``log(params)`` with L-BFGS-B and the model's
+analytic gradient, from several starting points when the first fails. The covariance of ``log(params)`` is the inverse
+of the Hessian of the negative log-likelihood (central differences of the analytic gradient); natural-scale standard
+errors follow by the delta method.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from clv.errors import ConvergenceError, DataValidationError, ModelFileError, NotFittedError
+
+FORMAT_VERSION = 1
+MIN_CUSTOMERS = 10
+ArrayLike = np.ndarray | pd.Series | Sequence[float] | float
+
+
+def column_or_array(values: ArrayLike | None, name: str, frame: pd.DataFrame | None = None) -> np.ndarray:
+    """``values`` as a 1-D float array, or column ``name`` of ``frame`` when ``values`` is None."""
+    if values is None:
+        if frame is None or name not in frame:
+            raise DataValidationError(f"missing input: pass {name} as an array or a summary DataFrame with '{name}'")
+        values = frame[name]
+    array = np.atleast_1d(np.asarray(values, dtype="float64"))
+    if array.ndim != 1:
+        raise DataValidationError(f"{name} must be one-dimensional; got shape {array.shape}")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        raise DataValidationError(
+            f"{name} has {int(bad.sum()):,} missing or infinite value(s) (positions {_positions(bad)})"
+        )
+    return array
+
+
+def check_weights(weights: ArrayLike | None, n: int) -> np.ndarray:
+    """Customer weights (counts of identical customers); ones when not given."""
+    if weights is None:
+        return np.ones(n)
+    array = np.asarray(weights, dtype="float64").reshape(-1)
+    if array.shape != (n,) or not np.all(np.isfinite(array)) or np.any(array < 0):
+        raise DataValidationError(f"weights must be {n:,} finite non-negative numbers, one per customer")
+    return array
+
+
+def compress(*columns: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Unique rows of ``columns``, their summed weights, and the index mapping every input row to its unique row."""
+    stacked = np.column_stack(columns)
+    unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    summed = np.bincount(inverse, weights=weights, minlength=len(unique))
+    keep = summed > 0
+    if not keep.all():
+        remap = np.cumsum(keep) - 1
+        unique, summed, inverse = unique[keep], summed[keep], remap[inverse]
+    return [unique[:, j] for j in range(unique.shape[1])], summed, inverse
+
+
+def _positions(mask: np.ndarray) -> str:
+    where = np.flatnonzero(mask)
+    shown = ", ".join(str(int(i)) for i in where[:5])
+    return shown + (f" and {len(where) - 5:,} more" if len(where) > 5 else "")
+
+
+class Model:
+    """Base class of the estimators. Subclasses define ``param_names``, the likelihood and the predictions."""
+
+    param_names: ClassVar[tuple[str, ...]] = ()
+    model_type: ClassVar[str] = ""
+
+    def __init__(self, l2_penalty: float = 0.0, tol: float = 1e-9, max_iter: int = 1000, n_starts: int = 6) -> None:
+        self.l2_penalty = l2_penalty
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_starts = n_starts
+
+    # --- to implement -------------------------------------------------------------------------------------------
+    def _log_likelihood_terms(
+        self, log_params: np.ndarray, data: Sequence[np.ndarray], gradient: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per-row log-likelihood and (if ``gradient``) its derivatives with respect to ``log_params``."""
+        raise NotImplementedError
+
+    def _initial_log_params(self, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # --- fitting ------------------------------------------------------------------------------------------------
+    def _objective(
+        self, log_params: np.ndarray, data: Sequence[np.ndarray], weights: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """Mean negative log-likelihood per customer (plus the L2 penalty on log-parameters) and its gradient."""
+        with np.errstate(all="ignore"):
+            terms, grads = self._log_likelihood_terms(log_params, data, gradient=True)
+        total = weights.sum()
+        value = -float(weights @ terms) / total + self.l2_penalty * float(log_params @ log_params)
+        assert grads is not None
+        grad = -(weights @ grads) / total + 2.0 * self.l2_penalty * log_params
+        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+            return 1e100, np.zeros_like(log_params)
+        return value, grad
+
+    def _maximise(self, data: Sequence[np.ndarray], weights: np.ndarray) -> tuple[np.ndarray, bool, str]:
+        start = self._initial_log_params(data, weights)
+        rng = np.random.default_rng(20240521)
+        best: optimize.OptimizeResult | None = None
+        for attempt in range(self.n_starts):
+            x0 = start if attempt == 0 else start + rng.normal(0.0, 1.0, start.size)
+            result = optimize.minimize(
+                self._objective,
+                x0,
+                args=(data, weights),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-20.0, 20.0)] * start.size,
+                options={"maxiter": self.max_iter, "ftol": self.tol * 1e-3, "gtol": 1e-9},
+            )
+            if np.isfinite(result.fun) and result.fun < 1e99 and (best is None or result.fun < best.fun):
+                best = result
+            if best is not None and best.success and attempt >= 1:
+                break
+        if best is None or not np.all(np.isfinite(best.x)):
+            raise ConvergenceError(
+                f"the {self.model_type} model could not be fitted: every starting point gave an infinite or "
+                "undefined likelihood. The data may not follow this model; try another purchase model"
+            )
+        converged = bool(best.success) or float(np.max(np.abs(best.jac))) < 1e-5
+        at_bound = np.any(np.abs(best.x) > 19.9)
+        if at_bound:
+            converged = False
+        return best.x, converged, str(best.message)
+
+    def _set_fit(self, log_params: np.ndarray, data: Sequence[np.ndarray], weights: np.ndarray) -> None:
+        """Store parameters, log-likelihood, covariance and standard errors for the fitted ``log_params``."""
+        hessian = self._hessian(log_params, data, weights)
+        try:
+            covariance_log = np.linalg.inv(hessian)
+        except np.linalg.LinAlgError:
+            covariance_log = np.linalg.pinv(hessian)
+        if not np.all(np.isfinite(covariance_log)) or np.any(np.diag(covariance_log) < 0):
+            covariance_log = np.linalg.pinv(hessian)
+            covariance_log = (covariance_log + covariance_log.T) / 2.0
+        params = np.exp(log_params)
+        self.log_params_ = log_params
+        self.params_ = {name: float(value) for name, value in zip(self.param_names, params, strict=True)}
+        terms, _ = self._log_likelihood_terms(log_params, data, gradient=False)
+        self.log_likelihood_ = float(weights @ terms)
+        self.covariance_log_ = covariance_log
+        self.covariance_ = covariance_log * np.outer(params, params)
+        self.standard_errors_ = {
+            name: float(np.sqrt(max(self.covariance_[i, i], 0.0))) for i, name in enumerate(self.param_names)
+        }
+        self.n_customers_ = int(round(weights.sum()))
+
+    def _hessian(self, log_params: np.ndarray, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+        """Hessian of the total negative log-likelihood in log-parameter space (central differences of the gradient)."""
+        total = weights.sum()
+        step = 1e-4
+        size = log_params.size
+        hessian = np.empty((size, size))
+        penalty = 2.0 * self.l2_penalty * np.eye(size)
+        for i in range(size):
+            shift = np.zeros(size)
+            shift[i] = step
+            plus = self._objective(log_params + shift, data, weights)[1]
+            minus = self._objective(log_params - shift, data, weights)[1]
+            hessian[:, i] = (plus - minus) / (2.0 * step)
+        hessian = (hessian + hessian.T) / 2.0 - penalty
+        return hessian * total
+
+    # --- fitted state -------------------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet: call fit(...) before predicting or saving"
+            )
+
+    @property
+    def n_params(self) -> int:
+        """Number of estimated parameters."""
+        return len(self.param_names)
+
+    @property
+    def aic_(self) -> float:
+        """Akaike information criterion, 2k - 2 LL."""
+        self._check_fitted()
+        return 2.0 * self.n_params - 2.0 * self.log_likelihood_
+
+    @property
+    def bic_(self) -> float:
+        """Bayesian information criterion, k ln(n) - 2 LL."""
+        self._check_fitted()
+        return self.n_params * np.log(max(self.n_customers_, 1)) - 2.0 * self.log_likelihood_
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Parameters with standard errors and ``level`` confidence intervals (normal in log-parameter space)."""
+        self._check_fitted()
+        z = stats.norm.ppf(0.5 + level / 2.0)
+        se_log = np.sqrt(np.clip(np.diag(self.covariance_log_), 0.0, None))
+        return pd.DataFrame(
+            {
+                "estimate": list(self.params_.values()),
+                "standard_error": list(self.standard_errors_.values()),
+                "lower": np.exp(self.log_params_ - z * se_log),
+                "upper": np.exp(self.log_params_ + z * se_log),
+            },
+            index=pd.Index(self.param_names, name="parameter"),
+        )
+
+    def _params(self, log_params: np.ndarray | None = None) -> np.ndarray:
+        self._check_fitted()
+        return np.exp(self.log_params_ if log_params is None else log_params)
+
+    def delta_interval(
+        self, predict: Callable[[np.ndarray], np.ndarray], level: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Point prediction and a ``level`` interval of ``predict(params)`` under the parameters' sampling distribution.
+
+        The log-parameters are asymptotically normal with covariance ``covariance_log_``; the log of the (positive)
+        prediction is propagated linearly (delta method), which keeps the interval positive and is vectorised over
+        customers. Returns (estimate, low, high).
+        """
+        self._check_fitted()
+        estimate = predict(self._params())
+        gradient = self.log_prediction_gradient(predict, estimate)
+        variance = np.einsum("ij,jk,ik->i", gradient, self.covariance_log_, gradient)
+        z = stats.norm.ppf(0.5 + level / 2.0)
+        spread = np.exp(z * np.sqrt(np.clip(variance, 0.0, None)))
+        return estimate, estimate / spread, estimate * spread
+
+    def log_prediction_gradient(self, predict: Callable[[np.ndarray], np.ndarray], estimate: np.ndarray) -> np.ndarray:
+        """d log(predict) / d log(params) per customer, by central differences (zero where the prediction is 0)."""
+        step = 1e-5
+        columns = []
+        for i in range(self.n_params):
+            shift = np.zeros(self.n_params)
+            shift[i] = step
+            plus = predict(np.exp(self.log_params_ + shift))
+            minus = predict(np.exp(self.log_params_ - shift))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                columns.append(np.where(estimate > 0, (plus - minus) / (2.0 * step) / estimate, 0.0))
+        return np.column_stack(columns)
+
+    # --- persistence --------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description: type, format version, hyperparameters, parameters, covariance, training facts."""
+        self._check_fitted()
+        content = {
+            "model_type": self.model_type,
+            "format_version": FORMAT_VERSION,
+            "hyperparameters": {
+                "l2_penalty": self.l2_penalty,
+                "tol": self.tol,
+                "max_iter": self.max_iter,
+                "n_starts": self.n_starts,
+            },
+            "params": self.params_,
+            "covariance_log": self.covariance_log_.tolist(),
+            "log_likelihood": self.log_likelihood_,
+            "n_customers": self.n_customers_,
+            "converged": self.converged_,
+            "time_unit": getattr(self, "time_unit_", None),
+            "data_fingerprint": getattr(self, "data_fingerprint_", None),
+        }
+        return {**content, "checksum": _checksum(content)}
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> Self:
+        """Rebuild a fitted model from :meth:`to_dict` output, refusing anything altered or of another kind."""
+        if not isinstance(payload, dict):
+            raise ModelFileError("a model file must hold a JSON object")
+        content = {k: v for k, v in payload.items() if k != "checksum"}
+        if payload.get("model_type") != cls.model_type:
+            raise ModelFileError(f"this file holds a {payload.get('model_type')!r} model, not a {cls.model_type!r}")
+        if payload.get("format_version") != FORMAT_VERSION:
+            raise ModelFileError(
+                f"model file format version {payload.get('format_version')!r} is not supported (expected {FORMAT_VERSION})"
+            )
+        if payload.get("checksum") != _checksum(content):
+            raise ModelFileError("the model file's checksum does not match its content: it was altered or damaged")
+        try:
+            params = np.array([float(payload["params"][name]) for name in cls.param_names])
+            covariance_log = np.asarray(payload["covariance_log"], dtype="float64")
+            model = cls(**payload["hyperparameters"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFileError(f"the model file is incomplete: {error}") from error
+        if not (np.all(np.isfinite(params)) and np.all(params > 0)):
+            raise ModelFileError("the model file has missing, non-positive or infinite parameters")
+        if covariance_log.shape != (params.size, params.size) or not np.all(np.isfinite(covariance_log)):
+            raise ModelFileError("the model file's covariance matrix has the wrong shape or non-finite entries")
+        model.log_params_ = np.log(params)
+        model.params_ = {name: float(v) for name, v in zip(cls.param_names, params, strict=True)}
+        model.covariance_log_ = covariance_log
+        model.covariance_ = covariance_log * np.outer(params, params)
+        model.standard_errors_ = {
+            name: float(np.sqrt(max(model.covariance_[i, i], 0.0))) for i, name in enumerate(cls.param_names)
+        }
+        model.log_likelihood_ = float(payload["log_likelihood"])
+        model.n_customers_ = int(payload["n_customers"])
+        model.converged_ = bool(payload["converged"])
+        model.time_unit_ = payload.get("time_unit")
+        model.data_fingerprint_ = payload.get("data_fingerprint")
+        return model
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model as JSON (never pickle)."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Read a model written by :meth:`save`; raises :class:`~clv.errors.ModelFileError` on anything else."""
+        try:
+            payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ModelFileError(f"{path} is not a clv model file: {error}") from error
+        return cls.from_dict(payload)
+
+
+def _checksum(content: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def fingerprint(*arrays: np.ndarray) -> str:
+    """A short hash of the training data, stored with the model."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array, dtype="float64").tobytes())
+    return digest.hexdigest()[:16]

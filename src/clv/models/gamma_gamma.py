@@ -1,0 +1,142 @@
+"""Gamma-Gamma model of the mean spend per purchase.
+
+Fader, P. S. & Hardie, B. G. S. (2013), "The Gamma-Gamma model of monetary value". Each purchase of a customer has
+value ``z ~ Gamma(p, nu)`` and ``nu ~ Gamma(q, gamma)`` across customers, so the population mean spend is
+``p gamma / (q - 1)``. Fitted on the customers with at least one repeat purchase, from their number of repeat
+purchases ``x`` and the mean value ``m`` of those purchases (currency units):
+
+.. math::
+
+    \\log L = \\log\\Gamma(px+q) - \\log\\Gamma(px) - \\log\\Gamma(q) + q \\log\\gamma + (px-1)\\log m
+              + px \\log x - (px+q) \\log(\\gamma + m x)
+
+The conditional expected mean spend is ``p (gamma + m x) / (p x + q - 1)``, a weighted average of the population
+mean and the customer's own mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar, Self
+
+import numpy as np
+import pandas as pd
+from scipy.special import digamma, gammaln
+
+from clv.errors import DataValidationError
+from clv.models.base import MIN_CUSTOMERS, ArrayLike, Model, check_weights, column_or_array, compress, fingerprint
+
+
+def spend_inputs(
+    frequency: ArrayLike | pd.DataFrame, monetary_value: ArrayLike | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validated (frequency, monetary_value) arrays, from arrays or a summary DataFrame."""
+    frame = frequency if isinstance(frequency, pd.DataFrame) else None
+    x = column_or_array(None if frame is not None else frequency, "frequency", frame)  # type: ignore[arg-type]
+    m = column_or_array(monetary_value, "monetary_value", frame)
+    if x.shape != m.shape:
+        raise DataValidationError("frequency and monetary_value must have one value per customer (same lengths)")
+    if np.any(x < 0):
+        raise DataValidationError("frequency is negative for some customers")
+    return x, m
+
+
+class GammaGamma(Model):
+    """Gamma-Gamma spend model with parameters ``p, q, gamma``."""
+
+    param_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
+    model_type: ClassVar[str] = "Gamma-Gamma"
+
+    def fit(
+        self,
+        frequency: ArrayLike | pd.DataFrame,
+        monetary_value: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+    ) -> Self:
+        """Fit on the repeat buyers (frequency > 0); their mean repeat spend must be positive.
+
+        Raises :class:`~clv.errors.DataValidationError` naming the customers with zero or negative spend, or when
+        fewer than 10 customers have a repeat purchase.
+        """
+        x, m = spend_inputs(frequency, monetary_value)
+        w = check_weights(weights, x.size)
+        repeat = (x > 0) & (w > 0)
+        bad = repeat & (m <= 0)
+        if bad.any():
+            where = np.flatnonzero(bad)
+            shown = ", ".join(str(int(i)) for i in where[:5])
+            raise DataValidationError(
+                f"Gamma-Gamma needs a positive mean spend for every repeat buyer; {bad.sum():,} have zero or "
+                f"negative spend (positions {shown}). Remove refunds and free orders, or exclude these customers"
+            )
+        if w[repeat].sum() < MIN_CUSTOMERS:
+            raise DataValidationError(
+                f"only {w[repeat].sum():,.0f} customers with repeat purchases: the spend model needs at least "
+                f"{MIN_CUSTOMERS}"
+            )
+        (ux, um), uw, _ = compress(x[repeat], m[repeat], weights=w[repeat])
+        scale = float(np.average(um, weights=uw))
+        log_params, converged, message = self._maximise([ux, um / scale], uw)
+        log_params = log_params.copy()
+        log_params[2] += np.log(scale)  # gamma carries the currency scale
+        self._set_fit(log_params, [ux, um], uw)
+        if self.params_["q"] <= 1.0:
+            raise DataValidationError(
+                f"the fitted spend distribution has no finite mean (q = {self.params_['q']:.3f} <= 1): spend is too "
+                "heavy-tailed for the Gamma-Gamma model; cap extreme order values or use the historical mean"
+            )
+        self.converged_ = converged
+        self.optimizer_message_ = message
+        self.data_fingerprint_ = fingerprint(x, m, w)
+        return self
+
+    def _log_likelihood_terms(
+        self, log_params: np.ndarray, data: Sequence[np.ndarray], gradient: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        p, q, gamma = np.exp(log_params)
+        x, m = data
+        px = p * x
+        log_total = np.log(gamma + m * x)
+        terms = (
+            gammaln(px + q)
+            - gammaln(px)
+            - gammaln(q)
+            + q * np.log(gamma)
+            + (px - 1.0) * np.log(m)
+            + px * np.log(x)
+            - (px + q) * log_total
+        )
+        if not gradient:
+            return terms, None
+        d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_total)
+        d_q = digamma(px + q) - digamma(q) + np.log(gamma) - log_total
+        d_gamma = q / gamma - (px + q) / (gamma + m * x)
+        return terms, np.column_stack([d_p * p, d_q * q, d_gamma * gamma])
+
+    def _initial_log_params(self, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+        return np.log(np.array([2.0, 3.0, 2.0]))
+
+    def population_mean(self) -> float:
+        """Mean spend per purchase across customers, ``p gamma / (q - 1)`` (currency units)."""
+        self._check_fitted()
+        return self._expected(self._params(), np.zeros(1), np.zeros(1))[0]
+
+    def expected_average_value(self, frequency: ArrayLike, monetary_value: ArrayLike) -> np.ndarray:
+        """Expected mean spend per future purchase of each customer; the population mean when frequency is 0."""
+        self._check_fitted()
+        x, m = spend_inputs(frequency, monetary_value)
+        return self._expected(self._params(), x, m)
+
+    def expected_average_value_interval(
+        self, frequency: ArrayLike, monetary_value: ArrayLike, level: float = 0.8
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected mean spend with a ``level`` interval from the parameters' sampling distribution."""
+        self._check_fitted()
+        x, m = spend_inputs(frequency, monetary_value)
+        return self.delta_interval(lambda params: self._expected(params, x, m), level)
+
+    @staticmethod
+    def _expected(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+        p, q, gamma = params
+        own = np.where(x > 0, np.maximum(m, 0.0), 0.0)
+        return p * (gamma + own * x) / (p * x + q - 1.0)

@@ -1,0 +1,149 @@
+"""The purchase-model interface shared by BG/NBD, MBG/NBD and Pareto/NBD (continuous time).
+
+Inputs are per customer: ``frequency`` (repeat purchases), ``recency`` (time of the last purchase after the first)
+and ``T`` (time from the first purchase to the observation end), in one time unit that the model remembers
+(``time_unit_``, taken from a summary DataFrame's ``attrs`` when given). Identical customers are compressed into
+weighted unique rows before fitting, and time is rescaled so the typical ``T`` is about 10 while optimising; the
+parameters and log-likelihood are reported on the data's own time scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from clv.errors import DataValidationError
+from clv.models.base import MIN_CUSTOMERS, ArrayLike, Model, check_weights, column_or_array, compress, fingerprint
+
+
+def purchase_inputs(
+    frequency: ArrayLike | pd.DataFrame,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+    periods_name: str = "T",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | None]:
+    """Validated (frequency, recency, T) arrays and the time unit, from arrays or a summary DataFrame."""
+    frame = frequency if isinstance(frequency, pd.DataFrame) else None
+    x = column_or_array(None if frame is not None else frequency, "frequency", frame)  # type: ignore[arg-type]
+    t_x = column_or_array(recency, "recency", frame)
+    age = column_or_array(T, periods_name, frame)
+    if not (x.shape == t_x.shape == age.shape):
+        raise DataValidationError("frequency, recency and T must have one value per customer (same lengths)")
+    problems = [
+        (x < 0, "frequency is negative"),
+        (x != np.floor(x), "frequency is not a whole number"),
+        (t_x < 0, "recency is negative"),
+        (age < 0, f"{periods_name} is negative"),
+        (t_x > age * (1 + 1e-9) + 1e-9, f"recency is larger than {periods_name}"),
+        ((x == 0) & (t_x > 1e-9), "recency is not 0 for a customer without repeat purchases"),
+    ]
+    for mask, message in problems:
+        if mask.any():
+            where = np.flatnonzero(mask)
+            shown = ", ".join(str(int(i)) for i in where[:5])
+            raise DataValidationError(f"{message} for {mask.sum():,} customer(s) (positions {shown})")
+    unit = frame.attrs.get("time_unit") if frame is not None else None
+    return x, np.minimum(t_x, age), age, unit
+
+
+class PurchaseModel(Model):
+    """Base class of the continuous-time purchase models."""
+
+    time_scale_params: ClassVar[tuple[str, ...]] = ("alpha",)
+
+    def fit(
+        self,
+        frequency: ArrayLike | pd.DataFrame,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+    ) -> Self:
+        """Maximum-likelihood fit on per-customer (frequency, recency, T); returns ``self``.
+
+        Raises :class:`~clv.errors.DataValidationError` for invalid input, fewer than 10 customers or no repeat
+        purchase at all, and :class:`~clv.errors.ConvergenceError` when no finite optimum is found.
+        """
+        x, t_x, age, unit = purchase_inputs(frequency, recency, T)
+        w = check_weights(weights, x.size)
+        if w.sum() < MIN_CUSTOMERS:
+            raise DataValidationError(
+                f"only {w.sum():,.0f} customers: a purchase model needs at least {MIN_CUSTOMERS}"
+            )
+        if not np.any((x > 0) & (w > 0)):
+            raise DataValidationError("no repeat purchases: a purchase model cannot be fitted")
+        (ux, utx, uT), uw, _ = compress(x, t_x, age, weights=w)
+        scale = max(float(np.average(uT, weights=uw)) / 10.0, 1e-9)
+        scaled_log_params, converged, message = self._maximise([ux, utx / scale, uT / scale], uw)
+        log_params = scaled_log_params.copy()
+        for name in self.time_scale_params:
+            log_params[self.param_names.index(name)] += np.log(scale)
+        self._set_fit(log_params, [ux, utx, uT], uw)
+        self.converged_ = converged
+        self.optimizer_message_ = message
+        self.time_unit_ = unit
+        self.data_fingerprint_ = fingerprint(x, t_x, age, w)
+        return self
+
+    def _data(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self._check_fitted()
+        x, t_x, age, _ = purchase_inputs(frequency, recency, T)
+        return x, t_x, age
+
+    def _initial_log_params(self, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+        return np.zeros(self.n_params)
+
+    def log_likelihood(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+        """Each customer's log-likelihood under the fitted parameters."""
+        x, t_x, age = self._data(frequency, recency, T)
+        terms, _ = self._log_likelihood_terms(self.log_params_, [x, t_x, age], gradient=False)
+        return terms
+
+    def expected_purchases(self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+        """Expected repeat purchases in the next ``t`` time units, given each customer's history."""
+        x, t_x, age = self._data(frequency, recency, T)
+        return self._conditional_expected(self._params(), np.asarray(t, dtype="float64"), x, t_x, age)
+
+    def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+        """Probability that each customer is still active at the observation end."""
+        x, t_x, age = self._data(frequency, recency, T)
+        return self._probability_alive(self._params(), x, t_x, age)
+
+    def expected_purchases_new_customer(self, t: ArrayLike) -> np.ndarray:
+        """Expected repeat purchases in ``(0, t]`` for a customer just acquired at time 0."""
+        self._check_fitted()
+        return self._unconditional_expected(self._params(), np.atleast_1d(np.asarray(t, dtype="float64")))
+
+    def time_to_next_purchase(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+        """Median waiting time (time units after the observation end) to the next purchase of an active customer.
+
+        While active, a customer buys as a Poisson process whose rate has the posterior ``Gamma(r + x, alpha + T)``,
+        so the waiting time is Lomax-distributed with median ``(alpha + T) (2 ** (1 / (r + x)) - 1)``.
+        """
+        x, _, age = self._data(frequency, recency, T)
+        r, alpha = self.params_["r"], self.params_["alpha"]
+        return (alpha + age) * np.expm1(np.log(2.0) / (r + x))
+
+    def expected_purchases_interval(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, level: float = 0.8
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected purchases in the next ``t`` with a ``level`` interval from the parameters' sampling distribution."""
+        x, t_x, age = self._data(frequency, recency, T)
+        horizon = np.asarray(t, dtype="float64")
+        return self.delta_interval(lambda p: self._conditional_expected(p, horizon, x, t_x, age), level)
+
+    # --- formulas per model -------------------------------------------------------------------------------------
+    def _conditional_expected(
+        self, params: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
+    ) -> np.ndarray:
+        raise NotImplementedError
+
+    def _probability_alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _unconditional_expected(self, params: np.ndarray, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
