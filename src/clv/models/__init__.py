@@ -1,8 +1,25 @@
-"""Probabilistic CLV models: purchase models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB) and the Gamma-Gamma spend model."""
+"""Probabilistic CLV models: purchase models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB), the Gamma-Gamma spend model,
+CLV with intervals, and model comparison."""
 
 from clv.models.beta_geo import BetaGeo
+from clv.models.beta_geo_beta_binom import BetaGeoBetaBinom
+from clv.models.compare import PURCHASE_MODELS, ModelComparison, compare_models
 from clv.models.gamma_gamma import GammaGamma
 from clv.models.modified_beta_geo import ModifiedBetaGeo
 from clv.models.pareto_nbd import ParetoNBD
+from clv.models.purchase import PurchaseModel
+from clv.models.value import CLV_COLUMNS, customer_lifetime_value
 
-__all__ = ["BetaGeo", "GammaGamma", "ModifiedBetaGeo", "ParetoNBD"]
+__all__ = [
+    "CLV_COLUMNS",
+    "PURCHASE_MODELS",
+    "BetaGeo",
+    "BetaGeoBetaBinom",
+    "GammaGamma",
+    "ModelComparison",
+    "ModifiedBetaGeo",
+    "ParetoNBD",
+    "PurchaseModel",
+    "compare_models",
+    "customer_lifetime_value",
+]

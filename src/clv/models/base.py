@@ -30,7 +30,9 @@ def column_or_array(values: ArrayLike | None, name: str, frame: pd.DataFrame | N
     """``values`` as a 1-D float array, or column ``name`` of ``frame`` when ``values`` is None."""
     if values is None:
         if frame is None or name not in frame:
-            raise DataValidationError(f"missing input: pass {name} as an array or a summary DataFrame with '{name}'")
+            raise DataValidationError(
+                f"missing input: pass {name} as an array or a summary DataFrame with '{name}'"
+            )
         values = frame[name]
     array = np.atleast_1d(np.asarray(values, dtype="float64"))
     if array.ndim != 1:
@@ -78,7 +80,22 @@ class Model:
     param_names: ClassVar[tuple[str, ...]] = ()
     model_type: ClassVar[str] = ""
 
-    def __init__(self, l2_penalty: float = 0.0, tol: float = 1e-9, max_iter: int = 1000, n_starts: int = 6) -> None:
+    # Set by fit (or from_dict).
+    params_: dict[str, float]
+    log_params_: np.ndarray
+    covariance_: np.ndarray
+    covariance_log_: np.ndarray
+    standard_errors_: dict[str, float]
+    log_likelihood_: float
+    n_customers_: int
+    converged_: bool
+    optimizer_message_: str
+    time_unit_: str | None
+    data_fingerprint_: str | None
+
+    def __init__(
+        self, l2_penalty: float = 0.0, tol: float = 1e-9, max_iter: int = 1000, n_starts: int = 6
+    ) -> None:
         self.l2_penalty = l2_penalty
         self.tol = tol
         self.max_iter = max_iter
@@ -159,7 +176,7 @@ class Model:
         self.standard_errors_ = {
             name: float(np.sqrt(max(self.covariance_[i, i], 0.0))) for i, name in enumerate(self.param_names)
         }
-        self.n_customers_ = int(round(weights.sum()))
+        self.n_customers_ = round(float(weights.sum()))
 
     def _hessian(self, log_params: np.ndarray, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
         """Hessian of the total negative log-likelihood in log-parameter space (central differences of the gradient)."""
@@ -237,17 +254,18 @@ class Model:
         spread = np.exp(z * np.sqrt(np.clip(variance, 0.0, None)))
         return estimate, estimate / spread, estimate * spread
 
-    def log_prediction_gradient(self, predict: Callable[[np.ndarray], np.ndarray], estimate: np.ndarray) -> np.ndarray:
-        """d log(predict) / d log(params) per customer, by central differences (zero where the prediction is 0)."""
-        step = 1e-5
+    def log_prediction_gradient(
+        self, predict: Callable[[np.ndarray], np.ndarray], estimate: np.ndarray
+    ) -> np.ndarray:
+        """d log(predict) / d log(params) per customer, by forward differences (zero where the prediction is 0)."""
+        step = 1e-6
         columns = []
         for i in range(self.n_params):
             shift = np.zeros(self.n_params)
             shift[i] = step
-            plus = predict(np.exp(self.log_params_ + shift))
-            minus = predict(np.exp(self.log_params_ - shift))
+            moved = predict(np.exp(self.log_params_ + shift))
             with np.errstate(divide="ignore", invalid="ignore"):
-                columns.append(np.where(estimate > 0, (plus - minus) / (2.0 * step) / estimate, 0.0))
+                columns.append(np.where(estimate > 0, (moved - estimate) / step / estimate, 0.0))
         return np.column_stack(columns)
 
     # --- persistence --------------------------------------------------------------------------------------------
@@ -280,13 +298,17 @@ class Model:
             raise ModelFileError("a model file must hold a JSON object")
         content = {k: v for k, v in payload.items() if k != "checksum"}
         if payload.get("model_type") != cls.model_type:
-            raise ModelFileError(f"this file holds a {payload.get('model_type')!r} model, not a {cls.model_type!r}")
+            raise ModelFileError(
+                f"this file holds a {payload.get('model_type')!r} model, not a {cls.model_type!r}"
+            )
         if payload.get("format_version") != FORMAT_VERSION:
             raise ModelFileError(
                 f"model file format version {payload.get('format_version')!r} is not supported (expected {FORMAT_VERSION})"
             )
         if payload.get("checksum") != _checksum(content):
-            raise ModelFileError("the model file's checksum does not match its content: it was altered or damaged")
+            raise ModelFileError(
+                "the model file's checksum does not match its content: it was altered or damaged"
+            )
         try:
             params = np.array([float(payload["params"][name]) for name in cls.param_names])
             covariance_log = np.asarray(payload["covariance_log"], dtype="float64")
@@ -296,7 +318,9 @@ class Model:
         if not (np.all(np.isfinite(params)) and np.all(params > 0)):
             raise ModelFileError("the model file has missing, non-positive or infinite parameters")
         if covariance_log.shape != (params.size, params.size) or not np.all(np.isfinite(covariance_log)):
-            raise ModelFileError("the model file's covariance matrix has the wrong shape or non-finite entries")
+            raise ModelFileError(
+                "the model file's covariance matrix has the wrong shape or non-finite entries"
+            )
         model.log_params_ = np.log(params)
         model.params_ = {name: float(v) for name, v in zip(cls.param_names, params, strict=True)}
         model.covariance_log_ = covariance_log

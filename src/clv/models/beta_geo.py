@@ -40,7 +40,9 @@ class BetaGeo(PurchaseModel):
         b_second = np.where(has_second, b + x + k - 1, b + 1.0)  # any valid value where the term is absent
         log_beta_ab = betaln(a, b)
         log_a1 = betaln(a, b_first) - log_beta_ab - (r + x) * np.log(alpha + age)
-        log_a2 = np.where(has_second, betaln(a + 1, b_second) - log_beta_ab - (r + x) * np.log(alpha + t_x), -np.inf)
+        log_a2 = np.where(
+            has_second, betaln(a + 1, b_second) - log_beta_ab - (r + x) * np.log(alpha + t_x), -np.inf
+        )
         log_sum = np.logaddexp(log_a1, log_a2)
         terms = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + log_sum
         if not gradient:
@@ -49,9 +51,15 @@ class BetaGeo(PurchaseModel):
         w2 = np.exp(log_a2 - log_sum)
         d_beta_a = digamma(a) - digamma(a + b)
         d_beta_b = digamma(b) - digamma(a + b)
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w1 * np.log(alpha + age) - w2 * np.log(alpha + t_x)
+        d_r = (
+            digamma(r + x) - digamma(r) + np.log(alpha) - w1 * np.log(alpha + age) - w2 * np.log(alpha + t_x)
+        )
         d_alpha = r / alpha - (r + x) * (w1 / (alpha + age) + w2 / (alpha + t_x))
-        d_a = w1 * (digamma(a) - digamma(a + b_first)) + w2 * (digamma(a + 1) - digamma(a + 1 + b_second)) - d_beta_a
+        d_a = (
+            w1 * (digamma(a) - digamma(a + b_first))
+            + w2 * (digamma(a + 1) - digamma(a + 1 + b_second))
+            - d_beta_a
+        )
         d_b = (
             w1 * (digamma(b_first) - digamma(a + b_first))
             + w2 * np.where(has_second, digamma(b_second) - digamma(a + 1 + b_second), 0.0)
@@ -60,7 +68,9 @@ class BetaGeo(PurchaseModel):
         grads = np.column_stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
         return terms, grads
 
-    def _probability_alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
+    def _probability_alive(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
+    ) -> np.ndarray:
         r, alpha, a, b = params
         k = self.dropout_shift
         has_second = (x > 0) | (k == 1)
@@ -109,12 +119,18 @@ class BetaGeo(PurchaseModel):
 
         survive = np.exp(betaln(a, b + n_arr + k) - betaln(a, b))
         stop_here = np.where(
-            (n_arr > 0) | (k == 1), np.exp(betaln(a + 1, np.maximum(b + n_arr + k - 1, 1e-12)) - betaln(a, b)), 0.0
+            (n_arr > 0) | (k == 1),
+            np.exp(betaln(a + 1, np.maximum(b + n_arr + k - 1, 1e-12)) - betaln(a, b)),
+            0.0,
         )
         max_n = int(np.max(n_arr)) if n_arr.size else 0
         js = np.arange(max_n + 1, dtype="float64")
-        below = np.array([np.exp(log_nbd(np.full_like(t_arr, j))) for j in js]) if max_n >= 0 else np.zeros((1,))
+        below = (
+            np.array([np.exp(log_nbd(np.full_like(t_arr, j))) for j in js]) if max_n >= 0 else np.zeros((1,))
+        )
         cumulative = np.cumsum(below, axis=0)
         index = n_arr.astype(int)
-        at_least = 1.0 - np.where(index > 0, np.take_along_axis(cumulative, np.maximum(index - 1, 0)[None], 0)[0], 0.0)
+        at_least = 1.0 - np.where(
+            index > 0, np.take_along_axis(cumulative, np.maximum(index - 1, 0)[None], 0)[0], 0.0
+        )
         return np.exp(log_nbd(n_arr)) * survive + at_least * stop_here

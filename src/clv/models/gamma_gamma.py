@@ -24,7 +24,15 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from clv.errors import DataValidationError
-from clv.models.base import MIN_CUSTOMERS, ArrayLike, Model, check_weights, column_or_array, compress, fingerprint
+from clv.models.base import (
+    MIN_CUSTOMERS,
+    ArrayLike,
+    Model,
+    check_weights,
+    column_or_array,
+    compress,
+    fingerprint,
+)
 
 
 def spend_inputs(
@@ -35,7 +43,9 @@ def spend_inputs(
     x = column_or_array(None if frame is not None else frequency, "frequency", frame)  # type: ignore[arg-type]
     m = column_or_array(monetary_value, "monetary_value", frame)
     if x.shape != m.shape:
-        raise DataValidationError("frequency and monetary_value must have one value per customer (same lengths)")
+        raise DataValidationError(
+            "frequency and monetary_value must have one value per customer (same lengths)"
+        )
     if np.any(x < 0):
         raise DataValidationError("frequency is negative for some customers")
     return x, m

@@ -37,7 +37,14 @@ _LOG_W = np.log(_WEIGHTS * (-LOG_EPSILON) / 2.0)
 
 
 def _dropout_integral(
-    r: float, alpha: float, s: float, beta: float, x: np.ndarray, t_x: np.ndarray, age: np.ndarray, gradient: bool
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    age: np.ndarray,
+    gradient: bool,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """log of the integral over [t_x, T] and, if asked, the integrand-weighted means of its log-derivatives.
 
@@ -80,7 +87,9 @@ class ParetoNBD(PurchaseModel):
         terms_parts, grad_parts = [], []
         for start in range(0, x_all.size, CHUNK_ROWS):
             chunk = slice(start, start + CHUNK_ROWS)
-            terms, grads = self._chunk_terms(log_params, x_all[chunk], t_x_all[chunk], age_all[chunk], gradient)
+            terms, grads = self._chunk_terms(
+                log_params, x_all[chunk], t_x_all[chunk], age_all[chunk], gradient
+            )
             terms_parts.append(terms)
             if grads is not None:
                 grad_parts.append(grads)
@@ -110,7 +119,9 @@ class ParetoNBD(PurchaseModel):
     def _initial_log_params(self, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
         return np.log(np.array([0.5, 5.0, 0.5, 5.0]))
 
-    def _probability_alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
+    def _probability_alive(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
+    ) -> np.ndarray:
         r, alpha, s, beta = params
         log_survive = -(r + x) * np.log(alpha + age) - s * np.log(beta + age)
         log_integral, _ = _dropout_integral(r, alpha, s, beta, x, t_x, age, gradient=False)
@@ -141,8 +152,17 @@ class ParetoNBD(PurchaseModel):
 
         def log_nbd(count: np.ndarray, active: np.ndarray) -> np.ndarray:
             log_z = np.log(np.where(active > 0, active, 1.0)) - np.log(alpha + active)
-            base = gammaln(r + count) - gammaln(r) - gammaln(count + 1) + r * (np.log(alpha) - np.log(alpha + active))
-            return base + np.where(count > 0, count * log_z, 0.0) + np.where((active == 0) & (count > 0), -np.inf, 0.0)
+            base = (
+                gammaln(r + count)
+                - gammaln(r)
+                - gammaln(count + 1)
+                + r * (np.log(alpha) - np.log(alpha + active))
+            )
+            return (
+                base
+                + np.where(count > 0, count * log_z, 0.0)
+                + np.where((active == 0) & (count > 0), -np.inf, 0.0)
+            )
 
         nodes, weights = np.polynomial.legendre.leggauss(64)
         tau = (nodes[None, :] + 1.0) / 2.0 * t_flat[:, None]

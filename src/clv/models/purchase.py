@@ -16,7 +16,15 @@ import numpy as np
 import pandas as pd
 
 from clv.errors import DataValidationError
-from clv.models.base import MIN_CUSTOMERS, ArrayLike, Model, check_weights, column_or_array, compress, fingerprint
+from clv.models.base import (
+    MIN_CUSTOMERS,
+    ArrayLike,
+    Model,
+    check_weights,
+    column_or_array,
+    compress,
+    fingerprint,
+)
 
 
 def purchase_inputs(
@@ -103,7 +111,9 @@ class PurchaseModel(Model):
         terms, _ = self._log_likelihood_terms(self.log_params_, [x, t_x, age], gradient=False)
         return terms
 
-    def expected_purchases(self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+    def expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
         """Expected repeat purchases in the next ``t`` time units, given each customer's history."""
         x, t_x, age = self._data(frequency, recency, T)
         return self._conditional_expected(self._params(), np.asarray(t, dtype="float64"), x, t_x, age)
@@ -142,7 +152,9 @@ class PurchaseModel(Model):
     ) -> np.ndarray:
         raise NotImplementedError
 
-    def _probability_alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
+    def _probability_alive(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
+    ) -> np.ndarray:
         raise NotImplementedError
 
     def _unconditional_expected(self, params: np.ndarray, t: np.ndarray) -> np.ndarray:
