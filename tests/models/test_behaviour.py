@@ -213,13 +213,13 @@ def test_delta_interval_agrees_with_parameter_draws(
     draws = np.exp(rng.multivariate_normal(model.log_params_, model.covariance_log_, 2000))  # type: ignore[attr-defined]
     sampled = np.array(
         [
-            model._conditional_expected(
+            model._conditional_curve(
                 p,
-                np.asarray(39.0),
+                np.array([39.0]),
                 head["frequency"].to_numpy(float),
                 head["recency"].to_numpy(),
                 head["T"].to_numpy(),
-            )  # type: ignore[attr-defined]
+            )[:, 0]  # type: ignore[attr-defined]
             for p in draws
         ]
     )

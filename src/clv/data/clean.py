@@ -393,9 +393,7 @@ def _usual_format(raw: RawTable, column: str, slash_formats: list[str]) -> str |
     """The first candidate format that reads every non-empty value of a 2,000-row sample of ``column``."""
     candidates = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y%m%d", *slash_formats]
     quoted = _quote(column)
-    checks = ", ".join(
-        f"count(try_strptime(v, {sql_string(f)})) AS c{i}" for i, f in enumerate(candidates)
-    )
+    checks = ", ".join(f"count(try_strptime(v, {sql_string(f)})) AS c{i}" for i, f in enumerate(candidates))
     row = raw.connection.execute(
         f"SELECT count(v), {checks} FROM (SELECT trim(CAST({quoted} AS VARCHAR)) AS v FROM {raw.view} "
         f"WHERE {quoted} IS NOT NULL LIMIT 2000)"

@@ -33,40 +33,43 @@ class BetaGeo(PurchaseModel):
         self, log_params: np.ndarray, data: Sequence[np.ndarray], gradient: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
         r, alpha, a, b = np.exp(log_params)
-        x, t_x, age = data
+        x, t_x, age, levels, level = data
         k = self.dropout_shift
-        has_second = (x > 0) | (k == 1)
-        b_first = b + x + k
-        b_second = np.where(has_second, b + x + k - 1, b + 1.0)  # any valid value where the term is absent
+        # Special functions of the purchase count, once per distinct count.
+        has_second_level = (levels > 0) | (k == 1)
+        b_first = b + levels + k
+        b_second = np.where(
+            has_second_level, b + levels + k - 1, b + 1.0
+        )  # a valid value where the term is absent
         log_beta_ab = betaln(a, b)
-        log_a1 = betaln(a, b_first) - log_beta_ab - (r + x) * np.log(alpha + age)
-        log_a2 = np.where(
-            has_second, betaln(a + 1, b_second) - log_beta_ab - (r + x) * np.log(alpha + t_x), -np.inf
-        )
+        first_const = (betaln(a, b_first) - log_beta_ab)[level]
+        second_const = np.where(has_second_level, betaln(a + 1, b_second) - log_beta_ab, -np.inf)[level]
+        log_alpha_age = np.log(alpha + age)
+        log_alpha_recency = np.log(alpha + t_x)
+        log_a1 = first_const - (r + x) * log_alpha_age
+        log_a2 = second_const - (r + x) * log_alpha_recency
         log_sum = np.logaddexp(log_a1, log_a2)
-        terms = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + log_sum
+        terms = (gammaln(r + levels) - gammaln(r))[level] + r * np.log(alpha) + log_sum
         if not gradient:
             return terms, None
         w1 = np.exp(log_a1 - log_sum)
         w2 = np.exp(log_a2 - log_sum)
         d_beta_a = digamma(a) - digamma(a + b)
         d_beta_b = digamma(b) - digamma(a + b)
+        first_a = (digamma(a) - digamma(a + b_first))[level]
+        second_a = (digamma(a + 1) - digamma(a + 1 + b_second))[level]
+        first_b = (digamma(b_first) - digamma(a + b_first))[level]
+        second_b = np.where(has_second_level, digamma(b_second) - digamma(a + 1 + b_second), 0.0)[level]
         d_r = (
-            digamma(r + x) - digamma(r) + np.log(alpha) - w1 * np.log(alpha + age) - w2 * np.log(alpha + t_x)
+            (digamma(r + levels) - digamma(r))[level]
+            + np.log(alpha)
+            - w1 * log_alpha_age
+            - w2 * log_alpha_recency
         )
         d_alpha = r / alpha - (r + x) * (w1 / (alpha + age) + w2 / (alpha + t_x))
-        d_a = (
-            w1 * (digamma(a) - digamma(a + b_first))
-            + w2 * (digamma(a + 1) - digamma(a + 1 + b_second))
-            - d_beta_a
-        )
-        d_b = (
-            w1 * (digamma(b_first) - digamma(a + b_first))
-            + w2 * np.where(has_second, digamma(b_second) - digamma(a + 1 + b_second), 0.0)
-            - d_beta_b
-        )
-        grads = np.column_stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
-        return terms, grads
+        d_a = w1 * first_a + w2 * second_a - d_beta_a
+        d_b = w1 * first_b + w2 * second_b - d_beta_b
+        return terms, np.column_stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
     def _probability_alive(
         self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
@@ -81,16 +84,15 @@ class BetaGeo(PurchaseModel):
         )
         return np.where(has_second, 1.0 / (1.0 + np.exp(np.minimum(log_ratio, 700.0))), 1.0)
 
-    def _conditional_expected(
-        self, params: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
-    ) -> np.ndarray:
-        """Fader, Hardie & Lee (2005) eq. 10 (and Batislam et al. 2007 for MBG/NBD)."""
+    def _expected_if_alive(self, params: np.ndarray, t: float, x: np.ndarray, age: np.ndarray) -> np.ndarray:
+        """Fader, Hardie & Lee (2005) eq. 10 without its P(alive) factor (Batislam et al. 2007 for MBG/NBD)."""
         r, alpha, a, b = params
         k = self.dropout_shift
         z = t / (alpha + age + t)
         hyp = hyp2f1(r + x, b + x + k, a + b + x - 1 + k, z)
-        first = (a + b + x - 1 + k) / (a - 1) * -np.expm1((r + x) * np.log1p(-z) + np.log(hyp))
-        return np.maximum(first * self._probability_alive(params, x, t_x, age), 0.0)
+        return np.maximum(
+            (a + b + x - 1 + k) / (a - 1) * -np.expm1((r + x) * np.log1p(-z) + np.log(hyp)), 0.0
+        )
 
     def _unconditional_expected(self, params: np.ndarray, t: np.ndarray) -> np.ndarray:
         """E[X(t)] for a new customer, Fader, Hardie & Lee (2005) eq. 9."""

@@ -28,6 +28,7 @@ from clv.models.base import (
     MIN_CUSTOMERS,
     ArrayLike,
     Model,
+    by_level,
     check_weights,
     column_or_array,
     compress,
@@ -86,10 +87,11 @@ class GammaGamma(Model):
             )
         (ux, um), uw, _ = compress(x[repeat], m[repeat], weights=w[repeat])
         scale = float(np.average(um, weights=uw))
-        log_params, converged, message = self._maximise([ux, um / scale], uw)
+        levels = list(by_level(ux))
+        log_params, converged, message = self._maximise([ux, um / scale, *levels], uw)
         log_params = log_params.copy()
         log_params[2] += np.log(scale)  # gamma carries the currency scale
-        self._set_fit(log_params, [ux, um], uw)
+        self._set_fit(log_params, [ux, um, *levels], uw)
         if self.params_["q"] <= 1.0:
             raise DataValidationError(
                 f"the fitted spend distribution has no finite mean (q = {self.params_['q']:.3f} <= 1): spend is too "
@@ -104,23 +106,19 @@ class GammaGamma(Model):
         self, log_params: np.ndarray, data: Sequence[np.ndarray], gradient: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
         p, q, gamma = np.exp(log_params)
-        x, m = data
-        px = p * x
+        x, m, levels, level = data
+        p_levels = p * levels
+        log_m = np.log(m)
         log_total = np.log(gamma + m * x)
-        terms = (
-            gammaln(px + q)
-            - gammaln(px)
-            - gammaln(q)
-            + q * np.log(gamma)
-            + (px - 1.0) * np.log(m)
-            + px * np.log(x)
-            - (px + q) * log_total
-        )
+        per_level = gammaln(p_levels + q) - gammaln(p_levels) - gammaln(q) + p_levels * np.log(levels)
+        terms = per_level[level] + q * np.log(gamma) + (p * x - 1.0) * log_m - (p * x + q) * log_total
         if not gradient:
             return terms, None
-        d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_total)
-        d_q = digamma(px + q) - digamma(q) + np.log(gamma) - log_total
-        d_gamma = q / gamma - (px + q) / (gamma + m * x)
+        d_p_level = levels * (digamma(p_levels + q) - digamma(p_levels) + np.log(levels))
+        d_q_level = digamma(p_levels + q) - digamma(q)
+        d_p = d_p_level[level] + x * (log_m - log_total)
+        d_q = d_q_level[level] + np.log(gamma) - log_total
+        d_gamma = q / gamma - (p * x + q) / (gamma + m * x)
         return terms, np.column_stack([d_p * p, d_q * q, d_gamma * gamma])
 
     def _initial_log_params(self, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from scipy.special import digamma, gammaln, logsumexp
 
 from clv.models.purchase import PurchaseModel
 
-N_NODES = 48
+N_NODES = 32
 LOG_EPSILON = -30.0  # the quadrature covers tau - t_x in [e^-30, 1] x (T - t_x); the rest is negligible
 CHUNK_ROWS = 20_000
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(N_NODES)
@@ -83,7 +83,7 @@ class ParetoNBD(PurchaseModel):
     def _log_likelihood_terms(
         self, log_params: np.ndarray, data: Sequence[np.ndarray], gradient: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        x_all, t_x_all, age_all = data
+        x_all, t_x_all, age_all = data[:3]
         terms_parts, grad_parts = [], []
         for start in range(0, x_all.size, CHUNK_ROWS):
             chunk = slice(start, start + CHUNK_ROWS)
@@ -127,13 +127,10 @@ class ParetoNBD(PurchaseModel):
         log_integral, _ = _dropout_integral(r, alpha, s, beta, x, t_x, age, gradient=False)
         return np.exp(log_survive - np.logaddexp(log_survive, np.log(s) + log_integral))
 
-    def _conditional_expected(
-        self, params: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
-    ) -> np.ndarray:
-        """P(alive) x (r + x) / (alpha + T) x E[min(t, remaining lifetime)] (Schmittlein et al. 1987, eq. 22)."""
+    def _expected_if_alive(self, params: np.ndarray, t: float, x: np.ndarray, age: np.ndarray) -> np.ndarray:
+        """(r + x) / (alpha + T) x E[min(t, remaining lifetime)] (Schmittlein et al. 1987, eq. 22 without P(alive))."""
         r, alpha, s, beta = params
-        rate = (r + x) / (alpha + age)
-        return self._probability_alive(params, x, t_x, age) * rate * _expected_active_time(s, beta + age, t)
+        return (r + x) / (alpha + age) * _expected_active_time(s, beta + age, np.asarray(t))
 
     def _unconditional_expected(self, params: np.ndarray, t: np.ndarray) -> np.ndarray:
         r, alpha, s, beta = params

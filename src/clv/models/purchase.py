@@ -9,7 +9,7 @@ parameters and log-likelihood are reported on the data's own time scale.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar, Self
 
 import numpy as np
@@ -20,6 +20,7 @@ from clv.models.base import (
     MIN_CUSTOMERS,
     ArrayLike,
     Model,
+    by_level,
     check_weights,
     column_or_array,
     compress,
@@ -84,11 +85,12 @@ class PurchaseModel(Model):
             raise DataValidationError("no repeat purchases: a purchase model cannot be fitted")
         (ux, utx, uT), uw, _ = compress(x, t_x, age, weights=w)
         scale = max(float(np.average(uT, weights=uw)) / 10.0, 1e-9)
-        scaled_log_params, converged, message = self._maximise([ux, utx / scale, uT / scale], uw)
+        levels = list(by_level(ux))
+        scaled_log_params, converged, message = self._maximise([ux, utx / scale, uT / scale, *levels], uw)
         log_params = scaled_log_params.copy()
         for name in self.time_scale_params:
             log_params[self.param_names.index(name)] += np.log(scale)
-        self._set_fit(log_params, [ux, utx, uT], uw)
+        self._set_fit(log_params, [ux, utx, uT, *levels], uw)
         self.converged_ = converged
         self.optimizer_message_ = message
         self.time_unit_ = unit
@@ -105,23 +107,47 @@ class PurchaseModel(Model):
     def _initial_log_params(self, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
         return np.zeros(self.n_params)
 
+    def _per_history(
+        self,
+        compute: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+    ) -> np.ndarray:
+        """Apply ``compute`` to the distinct (frequency, recency, T) histories only, and expand to every customer."""
+        x, t_x, age = self._data(frequency, recency, T)
+        (ux, utx, uT), _, rows = compress(x, t_x, age, weights=np.ones(x.size))
+        return compute(ux, utx, uT)[rows]
+
     def log_likelihood(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
         """Each customer's log-likelihood under the fitted parameters."""
-        x, t_x, age = self._data(frequency, recency, T)
-        terms, _ = self._log_likelihood_terms(self.log_params_, [x, t_x, age], gradient=False)
-        return terms
+        return self._per_history(
+            lambda x, t_x, age: self._log_likelihood_terms(
+                self.log_params_, [x, t_x, age, *by_level(x)], False
+            )[0],
+            frequency,
+            recency,
+            T,
+        )
 
     def expected_purchases(
-        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+        self, t: float, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> np.ndarray:
         """Expected repeat purchases in the next ``t`` time units, given each customer's history."""
-        x, t_x, age = self._data(frequency, recency, T)
-        return self._conditional_expected(self._params(), np.asarray(t, dtype="float64"), x, t_x, age)
+        params = self._params()
+        return self._per_history(
+            lambda x, t_x, age: self._conditional_curve(params, np.array([float(t)]), x, t_x, age)[:, 0],
+            frequency,
+            recency,
+            T,
+        )
 
     def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
         """Probability that each customer is still active at the observation end."""
-        x, t_x, age = self._data(frequency, recency, T)
-        return self._probability_alive(self._params(), x, t_x, age)
+        params = self._params()
+        return self._per_history(
+            lambda x, t_x, age: self._probability_alive(params, x, t_x, age), frequency, recency, T
+        )
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> np.ndarray:
         """Expected repeat purchases in ``(0, t]`` for a customer just acquired at time 0."""
@@ -139,17 +165,28 @@ class PurchaseModel(Model):
         return (alpha + age) * np.expm1(np.log(2.0) / (r + x))
 
     def expected_purchases_interval(
-        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, level: float = 0.8
+        self, t: float, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, level: float = 0.8
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Expected purchases in the next ``t`` with a ``level`` interval from the parameters' sampling distribution."""
         x, t_x, age = self._data(frequency, recency, T)
-        horizon = np.asarray(t, dtype="float64")
-        return self.delta_interval(lambda p: self._conditional_expected(p, horizon, x, t_x, age), level)
+        (ux, utx, uT), _, rows = compress(x, t_x, age, weights=np.ones(x.size))
+        horizon = np.array([float(t)])
+        estimate, low, high = self.delta_interval(
+            lambda p: self._conditional_curve(p, horizon, ux, utx, uT)[:, 0], level
+        )
+        return estimate[rows], low[rows], high[rows]
+
+    def _conditional_curve(
+        self, params: np.ndarray, ts: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
+    ) -> np.ndarray:
+        """Expected purchases in the next ``ts`` (one column per horizon) given each history: P(alive) x the
+        expected purchases of a customer known to be alive (P(alive) computed once for all horizons)."""
+        alive = self._probability_alive(params, x, t_x, age)
+        return np.column_stack([self._expected_if_alive(params, t, x, age) for t in ts]) * alive[:, None]
 
     # --- formulas per model -------------------------------------------------------------------------------------
-    def _conditional_expected(
-        self, params: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
-    ) -> np.ndarray:
+    def _expected_if_alive(self, params: np.ndarray, t: float, x: np.ndarray, age: np.ndarray) -> np.ndarray:
+        """Expected purchases in the next ``t`` of a customer with ``x`` repeat purchases, age ``T``, still alive."""
         raise NotImplementedError
 
     def _probability_alive(

@@ -70,17 +70,12 @@ def customer_lifetime_value(
     (ux, utx, uT), _, history = compress(x, t_x, age, weights=np.ones(x.size))
 
     def discounted_purchases(params: np.ndarray) -> np.ndarray:
-        cumulative = np.column_stack(
-            [
-                purchase_model._conditional_expected(params, np.asarray(t), ux, utx, uT)
-                for t in ends_in_model_units
-            ]
-        )
+        cumulative = purchase_model._conditional_curve(params, ends_in_model_units, ux, utx, uT)
         per_period = np.diff(cumulative, axis=1, prepend=0.0)
         return per_period @ discount
 
     def purchases_over_horizon(params: np.ndarray) -> np.ndarray:
-        return purchase_model._conditional_expected(params, np.asarray(ends_in_model_units[-1]), ux, utx, uT)
+        return purchase_model._conditional_curve(params, ends_in_model_units[-1:], ux, utx, uT)[:, 0]
 
     (sx, sm), _, spend_rows = compress(x, np.where(x > 0, monetary, 0.0), weights=np.ones(x.size))
 
