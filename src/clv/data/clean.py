@@ -397,7 +397,7 @@ def _usual_format(raw: RawTable, column: str, slash_formats: list[str]) -> str |
     row = raw.connection.execute(
         f"SELECT count(v), {checks} FROM (SELECT trim(CAST({quoted} AS VARCHAR)) AS v FROM {raw.view} "
         f"WHERE {quoted} IS NOT NULL LIMIT 2000)"
-    ).fetchone()
+    ).fetchall()[0]
     if row is None or row[0] == 0:
         return None
     return next((f for f, count in zip(candidates, row[1:], strict=True) if count == row[0]), None)

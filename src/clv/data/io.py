@@ -259,7 +259,7 @@ def _cell_text(value: object) -> str | None:
 
 
 def _checked(connection: duckdb.DuckDBPyConnection, view: str, columns: list[str], name: str) -> RawTable:
-    row = connection.execute(f"SELECT count(*) FROM (SELECT 1 FROM {view} LIMIT 1)").fetchone()
+    row = connection.execute(f"SELECT count(*) FROM (SELECT 1 FROM {view} LIMIT 1)").fetchall()[0]
     if row is None or row[0] == 0:
         raise DataValidationError(f"{name} has a header ({', '.join(columns[:10])}) but no data rows")
     types = {

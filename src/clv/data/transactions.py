@@ -88,7 +88,7 @@ class Transactions:
 
     def __len__(self) -> int:
         if not self._length:
-            row = self.connection.execute(f"SELECT count(*) FROM {self.table}").fetchone()
+            row = self.connection.execute(f"SELECT count(*) FROM {self.table}").fetchall()[0]
             self._length.append(int(row[0]) if row else 0)
         return self._length[0]
 
@@ -103,7 +103,7 @@ class Transactions:
         """First and last purchase time in the log."""
         row = self.connection.execute(
             f'SELECT min("timestamp"), max("timestamp") FROM {self.table}'
-        ).fetchone()
+        ).fetchall()[0]
         if row is None or row[0] is None:
             from clv.errors import DataValidationError
 

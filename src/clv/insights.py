@@ -1,0 +1,52 @@
+"""Plain-language findings from a run, for people who will not read the tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def money(value: float) -> str:
+    """A currency amount for people: thousands separators, no cents above 1,000."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
+
+
+def insights(
+    predictions: pd.DataFrame,
+    total: tuple[float, float, float],
+    horizon_text: str,
+    drivers: pd.DataFrame | None = None,
+    metrics: pd.DataFrame | None = None,
+) -> list[str]:
+    """Findings: value concentration, valuable customers at risk and the value at stake, expected revenue with its
+    interval, the main drivers, and how the ensemble did in the backtest."""
+    findings = []
+    estimate, low, high = total
+    findings.append(
+        f"Expected value of the {len(predictions):,} customers over {horizon_text}: {money(estimate)} "
+        f"(80 % interval {money(low)} to {money(high)})."
+    )
+    ordered = predictions["clv"].sort_values(ascending=False)
+    if ordered.sum() > 0:
+        top = max(round(0.2 * len(ordered)), 1)
+        findings.append(
+            f"The top 20 % of customers ({top:,}) hold {ordered.iloc[:top].sum() / ordered.sum():.0%} of the predicted "
+            "value."
+        )
+    valuable = predictions["clv"] >= predictions["clv"].quantile(0.8)
+    at_risk = valuable & (predictions["churn_risk"].astype(str) != "Low risk")
+    if at_risk.any():
+        findings.append(
+            f"{int(at_risk.sum()):,} high-value customers are at risk of churning; they carry "
+            f"{money(float(predictions.loc[at_risk, 'clv'].sum()))} of predicted value: contact them first."
+        )
+    if drivers is not None and not drivers.empty:
+        names = ", ".join(drivers["description"].head(3))
+        findings.append(f"What drives predicted value most: {names}.")
+    if metrics is not None and "ensemble" in metrics.index:
+        row = metrics.loc["ensemble"]
+        ratio = row["predicted_total"] / row["actual_total"] if row["actual_total"] else float("nan")
+        findings.append(
+            f"In the backtest the ranking reached a normalised Gini of {row['gini']:.2f} and the predicted total was "
+            f"{ratio:.0%} of what customers actually spent."
+        )
+    return findings

@@ -1,0 +1,111 @@
+"""Segments a marketer acts on: value tiers, churn-risk bands and RFM segments, each with a recommended action.
+
+RFM scores are 1-5 quintiles of recency (days since the last purchase, fewer is better), frequency (purchases) and
+monetary value (mean spend), tied customers sharing their average rank; the named segments follow the usual RFM grid (e.g. Putler,
+"RFM analysis for successful customer segmentation").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_TIER_CUTOFFS: tuple[float, ...] = (0.01, 0.05, 0.20, 0.50)
+DEFAULT_CHURN_THRESHOLDS: tuple[float, float] = (0.3, 0.7)
+CHURN_NAMES: tuple[str, ...] = ("High risk", "Medium risk", "Low risk")
+
+ACTIONS: dict[str, str] = {
+    "Top 1%": "Personal account management; early access and invitations; never discount by default",
+    "Top 5%": "VIP programme and loyalty rewards; ask for reviews and referrals",
+    "Top 20%": "Cross-sell related products; loyalty points to raise frequency",
+    "Top 50%": "Regular newsletters with bundles; nudge a second category",
+    "Rest": "Low-cost automated campaigns only",
+    "High risk": "Win-back offer now; survey why they left; stop expensive channels if no response",
+    "Medium risk": "Reminder with a personalised recommendation before they lapse",
+    "Low risk": "Keep engaged; no incentive needed",
+    "Champions": "Reward them; make them ambassadors; early access to new products",
+    "Loyal": "Upsell higher-value products; ask for reviews",
+    "Potential loyalists": "Membership or loyalty programme; recommend other products",
+    "New": "Onboarding series; help them succeed with the first purchase",
+    "At risk": "Personalised reactivation emails; renewal offers",
+    "Can't lose them": "Win them back with the best offers; talk to them personally",
+    "Hibernating": "Offer relevant products and special discounts; recreate brand value",
+    "Lost": "Revive interest with a reach-out campaign; otherwise ignore",
+}
+
+
+def value_tiers(clv: pd.Series, cutoffs: Sequence[float] = DEFAULT_TIER_CUTOFFS) -> pd.Series:
+    """Tier of each customer by predicted value: the top ``cutoffs[0]`` share, then the next up to ``cutoffs[1]`` ..."""
+    if list(cutoffs) != sorted(cutoffs) or not all(0 < c < 1 for c in cutoffs):
+        raise ValueError(
+            "tier cut-offs must be increasing shares between 0 and 1, e.g. (0.01, 0.05, 0.2, 0.5)"
+        )
+    names = [f"Top {c:.0%}" for c in cutoffs] + ["Rest"]
+    share_rank = clv.rank(ascending=False, method="first") / max(len(clv), 1)
+    tier = np.select([share_rank <= c for c in cutoffs], names[:-1], default=names[-1])
+    return pd.Series(pd.Categorical(tier, categories=names, ordered=True), index=clv.index, name="value_tier")
+
+
+def churn_bands(p_alive: pd.Series, thresholds: tuple[float, float] = DEFAULT_CHURN_THRESHOLDS) -> pd.Series:
+    """High risk below ``thresholds[0]`` probability of being active, low risk from ``thresholds[1]``."""
+    low, high = thresholds
+    band = np.select([p_alive < low, p_alive < high], CHURN_NAMES[:2], default=CHURN_NAMES[2])
+    return pd.Series(
+        pd.Categorical(band, categories=CHURN_NAMES, ordered=True), index=p_alive.index, name="churn_risk"
+    )
+
+
+def _quintile(values: pd.Series, higher_is_better: bool = True) -> np.ndarray:
+    # Average ranks: identical customers always get the same score.
+    ranks = pd.Series(np.asarray(values)).rank(method="average", ascending=higher_is_better) / max(
+        len(values), 1
+    )
+    return np.ceil(ranks.to_numpy() * 5).clip(1, 5).astype(int)
+
+
+def rfm(days_since_last: pd.Series, frequency: pd.Series, monetary: pd.Series) -> pd.DataFrame:
+    """RFM quintile scores (1-5, 5 best), the three-digit ``rfm_score`` and the named ``rfm_segment``."""
+    r = _quintile(days_since_last, higher_is_better=False)
+    f = _quintile(frequency)
+    m = _quintile(monetary)
+    conditions = [
+        (r >= 4) & (f >= 4),
+        (r <= 2) & (f >= 4) & (m >= 4),
+        (r >= 3) & (f >= 4),
+        (r >= 4) & (f <= 1),
+        (r >= 3) & (f >= 2),
+        (r <= 2) & (f >= 3),
+        (r == 2),
+    ]
+    names = ["Champions", "Can't lose them", "Loyal", "New", "Potential loyalists", "At risk", "Hibernating"]
+    segment = np.select(conditions, names, default="Lost")
+    return pd.DataFrame(
+        {
+            "r_score": r,
+            "f_score": f,
+            "m_score": m,
+            "rfm_score": np.char.add(np.char.add(r.astype(str), f.astype(str)), m.astype(str)),
+            "rfm_segment": segment,
+        },
+        index=frequency.index,
+    )
+
+
+def segment_table(predictions: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per segment of ``column``: customers, share of past revenue, share of predicted value, mean CLV, action."""
+    grouped = predictions.groupby(column, observed=True)
+    table = grouped.agg(
+        customers=("customer_id", "size"),
+        revenue=("total_revenue", "sum"),
+        predicted_value=("clv", "sum"),
+        mean_clv=("clv", "mean"),
+        mean_p_alive=("p_alive", "mean"),
+    )
+    table["revenue_share"] = table["revenue"] / max(table["revenue"].sum(), 1e-12)
+    table["predicted_value_share"] = table["predicted_value"] / max(table["predicted_value"].sum(), 1e-12)
+    table["recommended_action"] = [ACTIONS.get(str(name), "") for name in table.index]
+    table.index = table.index.astype(str)
+    table.index.name = "segment"
+    return table.reset_index()
