@@ -1,0 +1,69 @@
+"""Typed accessors for what the app keeps in ``st.session_state``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from clv.data import CleaningReport, Transactions
+from clv.pipeline import Results, Settings
+
+
+@dataclass
+class LoadedData:
+    """The data the user is working with: the cleaned log (or a customer table) and how it was read."""
+
+    name: str
+    transactions: Transactions | None
+    customers: pd.DataFrame | None
+    report: CleaningReport | None
+    raw: bytes | pd.DataFrame | None = None
+
+    @property
+    def key(self) -> str:
+        """Identifies the data for caching results (name, size and cleaning outcome)."""
+        rows = len(self.transactions) if self.transactions is not None else len(self.customers or [])
+        mapping = sorted(self.report.mapping.items()) if self.report else []
+        return f"{self.name}|{rows}|{mapping}"
+
+
+def loaded() -> LoadedData | None:
+    """The current data, if any."""
+    value = st.session_state.get("loaded_data")
+    return value if isinstance(value, LoadedData) else None
+
+
+def set_loaded(data: LoadedData) -> None:
+    """Replace the current data (and forget results computed on other data)."""
+    st.session_state["loaded_data"] = data
+
+
+def results() -> Results | None:
+    """The results of the last prediction on the current data and settings."""
+    cache: dict[tuple[str, str], Results] = st.session_state.setdefault("results_cache", {})
+    data, settings = loaded(), current_settings()
+    if data is None:
+        return None
+    return cache.get((data.key, repr(settings)))
+
+
+def store_results(value: Results) -> None:
+    """Keep ``value`` for the current data and settings (going back and forth costs nothing)."""
+    data = loaded()
+    if data is None:
+        return
+    cache: dict[tuple[str, str], Results] = st.session_state.setdefault("results_cache", {})
+    cache[(data.key, repr(current_settings()))] = value
+
+
+def current_settings() -> Settings:
+    """The prediction settings chosen on the Predict page (defaults until changed)."""
+    value = st.session_state.get("prediction_settings")
+    return value if isinstance(value, Settings) else Settings()
+
+
+def set_settings(settings: Settings) -> None:
+    """Store the prediction settings."""
+    st.session_state["prediction_settings"] = settings

@@ -1,0 +1,1 @@
+"""Page views of the app; each exposes a render function."""

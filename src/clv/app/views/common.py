@@ -1,0 +1,42 @@
+"""Helpers shared by the views: user-facing error display and number formats."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from clv.errors import CLVError
+
+LOGGER = logging.getLogger("clv.app")
+
+
+@contextmanager
+def user_errors(action: str) -> Iterator[None]:
+    """Show clv's own errors as their message, and anything else as a short apology (details go to the log)."""
+    try:
+        yield
+    except CLVError as error:
+        st.error(str(error), icon=":material/error:")
+    except Exception:
+        LOGGER.exception("unexpected error while %s", action)
+        st.error(
+            f"Something went wrong while {action}. The details were logged; please try again or send feedback."
+        )
+
+
+def money(value: float) -> str:
+    """``$12,345`` (cents only under 100)."""
+    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
+
+
+def need_data(then: Callable[[], None]) -> None:
+    """Run ``then`` when data is loaded, otherwise point to the Data page."""
+    from clv.app import state
+
+    if state.loaded() is None:
+        st.info("Load data first on the **Data** page (the bundled CDNOW data is one click away).")
+        return
+    then()

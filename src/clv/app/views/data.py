@@ -1,0 +1,216 @@
+"""Data page: bring a transaction log (or a customer table), see how it was read and cleaned."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from clv.app import state
+from clv.app.views.common import user_errors
+from clv.config import max_upload_bytes
+from clv.data import load_customer_summary, load_transactions
+from clv.data.io import open_source
+from clv.data.mapping import MAPPABLE_FIELDS
+from clv.datasets import load_cdnow, synthetic
+from clv.errors import DataValidationError
+
+NONE = "(not in the file)"
+FIELD_LABELS = {
+    "customer_id": "Customer id",
+    "timestamp": "Date / time",
+    "amount": "Amount (order value)",
+    "unit_price": "Unit price (amount = quantity x price)",
+    "quantity": "Quantity",
+    "invoice_id": "Invoice / order id",
+    "product_id": "Product id",
+    "country": "Country",
+}
+
+
+def render() -> None:
+    """Render the page."""
+    st.title("Data")
+    if state.loaded() is None:
+        with user_errors("loading the bundled CDNOW data"):
+            _load_bundled("master")
+    source = st.radio(
+        "Where is your data?",
+        ["Bundled CDNOW data", "Upload a file", "Generate synthetic data", "Type transactions in"],
+        horizontal=True,
+        key="data_source",
+    )
+    if source == "Bundled CDNOW data":
+        which = st.selectbox(
+            "Data set",
+            ["master", "sample"],
+            help="CDNOW: 23,570 (master) or 2,357 (sample) customers of an online CD store, 1997-1998.",
+        )
+        if st.button("Load CDNOW " + which, type="primary"):
+            with user_errors("loading the bundled data"):
+                _load_bundled(which)
+    elif source == "Upload a file":
+        _upload()
+    elif source == "Generate synthetic data":
+        _synthetic()
+    else:
+        _manual()
+    _show_loaded()
+
+
+def _load_bundled(which: str) -> None:
+    log, report = load_transactions(load_cdnow(which), file_name=f"CDNOW {which}")  # type: ignore[arg-type]
+    state.set_loaded(state.LoadedData(name=f"CDNOW {which}", transactions=log, customers=None, report=report))
+
+
+def _upload() -> None:
+    limit_mb = max_upload_bytes() / 1024**2
+    customer_level = st.toggle(
+        "My file already has one row per customer (frequency, recency, T, monetary value)"
+    )
+    upload = st.file_uploader(
+        f"CSV, Excel (.xlsx) or Parquet, up to {limit_mb:,.0f} MB",
+        type=["csv", "txt", "tsv", "xlsx", "parquet"],
+        help="Online Retail exports, order tables and CDNOW files are recognised automatically.",
+    )
+    if upload is None:
+        return
+    content = upload.getvalue()
+    if len(content) > max_upload_bytes():
+        st.error(f"{upload.name} is {len(content) / 1024**2:,.1f} MB, over the {limit_mb:,.0f} MB limit.")
+        return
+    if st.session_state.get("uploaded_name") == (upload.name, len(content), customer_level):
+        return
+    with user_errors(f"reading {upload.name}"):
+        if customer_level:
+            time_unit = st.session_state.get("customer_time_unit", "W")
+            customers = load_customer_summary(content, file_name=upload.name, time_unit=time_unit)
+            state.set_loaded(
+                state.LoadedData(name=upload.name, transactions=None, customers=customers, report=None)
+            )
+        else:
+            log, report = load_transactions(content, file_name=upload.name)
+            state.set_loaded(
+                state.LoadedData(
+                    name=upload.name, transactions=log, customers=None, report=report, raw=content
+                )
+            )
+        st.session_state["uploaded_name"] = (upload.name, len(content), customer_level)
+
+
+def _synthetic() -> None:
+    with st.form("synthetic"):
+        left, middle, right = st.columns(3)
+        customers = left.number_input("Customers", min_value=100, max_value=500_000, value=5_000, step=1_000)
+        start = middle.date_input("First date", value=pd.Timestamp("2022-01-01"))
+        end = right.date_input("Last date", value=pd.Timestamp("2023-12-31"))
+        seed = left.number_input("Seed (same seed, same data)", min_value=0, value=0)
+        if st.form_submit_button("Generate", type="primary"):
+            with user_errors("generating synthetic data"):
+                if pd.Timestamp(end) <= pd.Timestamp(start):
+                    raise DataValidationError("the last date must be after the first date")
+                data = synthetic(int(customers), pd.Timestamp(start), pd.Timestamp(end), int(seed))
+                log, report = load_transactions(data.transactions, file_name="synthetic data")
+                state.set_loaded(
+                    state.LoadedData(
+                        name=f"synthetic ({customers:,} customers, seed {seed})",
+                        transactions=log,
+                        customers=None,
+                        report=report,
+                        raw=data.transactions,
+                    )
+                )
+
+
+def _manual() -> None:
+    st.caption("One row per purchase. Add rows with the + under the table.")
+    seed = st.session_state.setdefault(
+        "manual_rows",
+        pd.DataFrame(
+            {
+                "customer_id": ["A", "A", "B"],
+                "date": pd.to_datetime(["2024-01-05", "2024-03-02", "2024-02-11"]).date,
+                "amount": [25.0, 40.0, 12.5],
+            }
+        ),
+    )
+    edited = st.data_editor(seed, num_rows="dynamic", width="stretch", key="manual_editor")
+    if st.button("Use these transactions", type="primary"):
+        with user_errors("reading the typed transactions"):
+            log, report = load_transactions(edited, file_name="typed transactions")
+            state.set_loaded(
+                state.LoadedData(
+                    name="typed transactions", transactions=log, customers=None, report=report, raw=edited
+                )
+            )
+
+
+def _show_loaded() -> None:
+    data = state.loaded()
+    if data is None:
+        return
+    st.divider()
+    st.subheader(f"Loaded: {data.name}")
+    if data.customers is not None:
+        st.write(f"{len(data.customers):,} customers (customer-level table: probabilistic models only).")
+        st.dataframe(data.customers.head(100), width="stretch", hide_index=True)
+        return
+    assert data.transactions is not None and data.report is not None
+    report = data.report
+    first, last = data.transactions.date_range()
+    left, middle, right, fourth = st.columns(4)
+    left.metric("Rows read", f"{report.rows_in:,}")
+    middle.metric("Rows kept", f"{report.rows_kept:,}")
+    right.metric("Customers", f"{_customers(data.transactions):,}")
+    fourth.metric("Period", f"{first:%Y-%m-%d} to {last:%Y-%m-%d}")
+    for warning in report.warnings:
+        st.warning(warning)
+    with st.expander("Column mapping", expanded=data.raw is not None):
+        _mapping_editor(data)
+    with st.expander("Cleaning report", expanded=report.rows_dropped > 0):
+        st.dataframe(
+            report.to_frame(),
+            width="stretch",
+            hide_index=True,
+            column_config={"share": st.column_config.NumberColumn("share of rows", format="percent")},
+        )
+        st.caption(report.row_numbering)
+    st.subheader("Preview")
+    st.dataframe(data.transactions.to_pandas(limit=200), width="stretch", hide_index=True)
+
+
+def _customers(log: object) -> int:
+    assert hasattr(log, "connection")
+    row = log.connection.execute(f"SELECT count(DISTINCT customer_id) FROM {log.table}").fetchall()  # type: ignore[attr-defined]
+    return int(row[0][0])
+
+
+def _mapping_editor(data: state.LoadedData) -> None:
+    assert data.report is not None
+    used = data.report.mapping
+    if data.raw is None:
+        st.table(pd.DataFrame({"field": [FIELD_LABELS[f] for f in used], "column": list(used.values())}))
+        return
+    with open_source(data.raw, connection=duckdb.connect(), file_name=data.name) as raw:
+        columns = raw.columns
+    choice = {}
+    grid = st.columns(4)
+    for index, field in enumerate(MAPPABLE_FIELDS):
+        options = [NONE, *columns]
+        current = used.get(field, NONE)
+        choice[field] = grid[index % 4].selectbox(
+            FIELD_LABELS[field],
+            options,
+            index=options.index(current) if current in options else 0,
+            key=f"map_{field}",
+        )
+    if st.button("Apply this mapping"):
+        mapping = {field: column for field, column in choice.items() if column != NONE}
+        with user_errors("re-reading the file with the new mapping"):
+            log, report = load_transactions(data.raw, mapping=mapping, file_name=data.name)
+            state.set_loaded(
+                state.LoadedData(
+                    name=data.name, transactions=log, customers=None, report=report, raw=data.raw
+                )
+            )
+            st.rerun()

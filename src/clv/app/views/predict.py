@@ -1,0 +1,100 @@
+"""Predict page: settings with defaults and help, one button, progress by stage."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+import clv
+from clv.app import state
+from clv.app.views.common import need_data, user_errors
+from clv.models.compare import PURCHASE_MODELS
+
+
+def render() -> None:
+    """Render the page."""
+    st.title("Predict customer value")
+    need_data(_form)
+
+
+def _form() -> None:
+    current = state.current_settings()
+    with st.form("settings"):
+        left, middle, right = st.columns(3)
+        horizon = left.number_input(
+            "Horizon (months)",
+            min_value=1,
+            max_value=60,
+            value=int(current.horizon),
+            help="How far ahead to value customers; a month is 365.25/12 days.",
+        )
+        discount = middle.number_input(
+            "Annual discount rate (%)",
+            min_value=0.0,
+            max_value=50.0,
+            value=current.annual_discount_rate * 100,
+            step=1.0,
+            help="Future money is worth less: 10 % means 110 next year is worth 100 today.",
+        )
+        margin = right.number_input(
+            "Margin (%)",
+            min_value=1.0,
+            max_value=100.0,
+            value=current.margin * 100,
+            step=5.0,
+            help="Share of revenue that is profit; 100 % values revenue.",
+        )
+        models = left.multiselect(
+            "Purchase models to compare",
+            list(PURCHASE_MODELS),
+            default=list(current.purchase_models),
+            help="The one with the lowest BIC is used.",
+        )
+        learned = middle.checkbox("Add the learned model (LightGBM) and blend", value=current.learned)
+        backtest = right.checkbox(
+            "Backtest on the most recent period",
+            value=current.backtest,
+            help="Refit on older data and score the forecast of the last weeks, to show how far to trust the numbers.",
+        )
+        submitted = st.form_submit_button("Predict customer value", type="primary")
+    if not submitted:
+        if state.results() is not None:
+            st.success("Results for these settings are ready: open **Results**.")
+        return
+    with user_errors("checking the settings"):
+        settings = clv.Settings(
+            horizon=float(horizon),
+            time_unit="M",
+            annual_discount_rate=discount / 100,
+            margin=margin / 100,
+            purchase_models=tuple(models),
+            learned=learned,
+            backtest=backtest,
+        )
+        state.set_settings(settings)
+        if state.results() is not None:
+            st.success("Already computed for this data and these settings: open **Results**.")
+            return
+        _predict(settings)
+
+
+def _predict(settings: clv.Settings) -> None:
+    data = state.loaded()
+    assert data is not None
+    source = data.transactions if data.transactions is not None else data.customers
+    started = time.perf_counter()
+    with st.status("Predicting...", expanded=True) as status, user_errors("predicting"):
+        bar = st.progress(0.0)
+
+        def progress(stage: str, fraction: float) -> None:
+            status.update(label=stage)
+            st.write(stage)
+            bar.progress(min(max(fraction, 0.0), 1.0))
+
+        results = clv.run(source, settings, progress=progress)  # type: ignore[arg-type]
+        state.store_results(results)
+        status.update(
+            label=f"Done in {time.perf_counter() - started:.1f} s", state="complete", expanded=False
+        )
+        st.success(f"{len(results.predictions):,} customers valued. Open **Results**.")

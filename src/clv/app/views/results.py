@@ -1,0 +1,213 @@
+"""Results page: KPIs, analysis tabs, and a filterable predictions table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from clv.app import state
+from clv.app.views.common import money, need_data
+from clv.pipeline import Results
+from clv.report import charts
+from clv.segment import DEFAULT_TIER_CUTOFFS
+
+
+def render() -> None:
+    """Render the page."""
+    st.title("Results")
+    need_data(_results)
+
+
+def _results() -> None:
+    results = state.results()
+    if results is None:
+        st.info("No prediction yet for this data and these settings: run one on the **Predict** page.")
+        return
+    predictions = results.predictions
+    total, low, high = results.total
+    ordered = predictions["clv"].sort_values(ascending=False)
+    top_share = ordered.head(max(round(0.2 * len(ordered)), 1)).sum() / max(ordered.sum(), 1e-12)
+    at_risk = int((predictions["churn_risk"].astype(str) == "High risk").sum())
+    with st.container(key="kpis"):
+        columns = st.columns(5)
+        columns[0].metric("Customers", f"{len(predictions):,}")
+        columns[1].metric(
+            f"Predicted value, {results.settings.horizon_text}",
+            money(total),
+            help=f"80 % interval {money(low)} to {money(high)}",
+        )
+        columns[2].metric("Average value per customer", money(predictions["clv"].mean()))
+        columns[3].metric("Value held by the top 20 %", f"{top_share:.0%}")
+        columns[4].metric("Customers at high churn risk", f"{at_risk:,}")
+    for finding in results.insights:
+        st.markdown(f"- {_escape(finding)}")
+    tabs = st.tabs(["Overview", "Segments", "Churn", "Model quality", "Drivers", "Customer lookup"])
+    with tabs[0]:
+        st.altair_chart(charts.clv_distribution(predictions), width="stretch")
+        st.altair_chart(charts.concentration_curve(predictions), width="stretch")
+    with tabs[1]:
+        _segments(results)
+    with tabs[2]:
+        st.altair_chart(charts.churn_heatmap(predictions), width="stretch")
+        st.subheader("High-value customers at risk")
+        valuable = predictions[predictions["value_tier"].astype(str) != "Rest"]
+        risky = valuable[valuable["churn_risk"].astype(str) != "Low risk"].sort_values("clv", ascending=False)
+        st.dataframe(risky.head(200), width="stretch", hide_index=True, column_config=_column_config())
+    with tabs[3]:
+        _quality(results)
+    with tabs[4]:
+        if results.drivers:
+            st.altair_chart(charts.importance_chart(results.drivers["importance"]), width="stretch")
+            st.dataframe(results.drivers["customers"].head(500), width="stretch", hide_index=True)
+        else:
+            st.info("Drivers come from the learned model, which did not run (see Model quality for why).")
+    with tabs[5]:
+        _lookup(results)
+    st.subheader("Predictions")
+    st.dataframe(filtered(predictions), width="stretch", hide_index=True, column_config=_column_config())
+
+
+def _segments(results: Results) -> None:
+    segments = results.segments
+    for name, title, colours in (
+        ("value_tiers", "Value tiers", charts.TIER_COLOURS),
+        ("churn_risk", "Churn-risk bands", charts.CHURN_COLOURS),
+        ("rfm", "RFM segments", None),
+    ):
+        st.subheader(title)
+        st.altair_chart(
+            charts.segment_value(segments[name], f"{title}: share of value", colours), width="stretch"
+        )
+        st.dataframe(
+            segments[name],
+            width="stretch",
+            hide_index=True,
+            column_config={
+                "revenue_share": st.column_config.NumberColumn("past revenue share", format="percent"),
+                "predicted_value_share": st.column_config.NumberColumn(
+                    "predicted value share", format="percent"
+                ),
+                "mean_clv": st.column_config.NumberColumn("mean value", format="dollar"),
+                "revenue": st.column_config.NumberColumn(format="dollar"),
+                "predicted_value": st.column_config.NumberColumn(format="dollar"),
+            },
+        )
+
+
+def _quality(results: Results) -> None:
+    metrics = results.metrics
+    for note in results.metadata["notes"]:
+        st.markdown(f"- {_escape(note)}")
+    if metrics.empty:
+        st.info("No backtest for this run (see the notes above).")
+        return
+    backtest = results.metadata["backtest"]
+    st.caption(
+        f"Models fitted on data to {backtest['calibration_end']}, scored on what customers spent up to {backtest['holdout_end']}."
+    )
+    st.dataframe(
+        metrics,
+        width="stretch",
+        column_config={
+            "decile_mape": st.column_config.NumberColumn("decile MAPE", format="percent"),
+            "top10_share": st.column_config.NumberColumn("top 10 % capture", format="percent"),
+            "top20_share": st.column_config.NumberColumn("top 20 % capture", format="percent"),
+            "predicted_total": st.column_config.NumberColumn(format="dollar"),
+            "actual_total": st.column_config.NumberColumn(format="dollar"),
+            "mae": st.column_config.NumberColumn("MAE", format="dollar"),
+            "rmse": st.column_config.NumberColumn("RMSE", format="dollar"),
+        },
+    )
+    st.altair_chart(charts.decile_chart(results.deciles), width="stretch")
+    st.altair_chart(charts.tracking_chart(results.tracking), width="stretch")
+    st.dataframe(results.conditional, width="stretch", hide_index=True)
+
+
+def _lookup(results: Results) -> None:
+    predictions = results.predictions
+    customer = st.text_input("Customer id", placeholder="e.g. " + str(predictions["customer_id"].iloc[0]))
+    if not customer:
+        return
+    match = predictions[predictions["customer_id"] == customer.strip()]
+    if match.empty:
+        st.warning("No customer with this id in the results.")
+        return
+    row = match.iloc[0]
+    columns = st.columns(4)
+    columns[0].metric(
+        "Predicted value",
+        money(row["clv"]),
+        help=f"80 % interval {money(row['clv_low'])} to {money(row['clv_high'])}",
+    )
+    columns[1].metric("Probability still active", f"{row['p_alive']:.0%}")
+    columns[2].metric(
+        "Expected next purchase (if active)",
+        f"{row['expected_next_purchase']:%Y-%m-%d}" if pd.notna(row["expected_next_purchase"]) else "unknown",
+    )
+    columns[3].metric("Segment", f"{row['value_tier']} / {row['rfm_segment']}")
+    data = state.loaded()
+    if data is not None and data.transactions is not None:
+        log = data.transactions
+        history = log.connection.execute(
+            f'SELECT * FROM {log.table} WHERE customer_id = ? ORDER BY "timestamp"', [customer.strip()]
+        ).df()
+        st.dataframe(history, width="stretch", hide_index=True)
+
+
+def filtered(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The predictions table narrowed by the filter widgets (tier, churn band, segment, country, value, id)."""
+    columns = st.columns(4)
+    tiers = columns[0].multiselect(
+        "Value tier", [f"Top {c:.0%}" for c in DEFAULT_TIER_CUTOFFS] + ["Rest"], key="filter_tier"
+    )
+    bands = columns[1].multiselect("Churn risk", list(charts.CHURN_COLOURS), key="filter_churn")
+    segments = columns[2].multiselect(
+        "RFM segment", sorted(predictions["rfm_segment"].unique()), key="filter_rfm"
+    )
+    countries = (
+        columns[3].multiselect(
+            "Country", sorted(predictions["country"].dropna().unique()), key="filter_country"
+        )
+        if "country" in predictions
+        else []
+    )
+    top = float(predictions["clv"].max()) if len(predictions) else 0.0
+    low, high = st.slider(
+        "Predicted value range ($)", 0.0, max(top, 1.0), (0.0, max(top, 1.0)), key="filter_value"
+    )
+    search = st.text_input("Search customer id", key="filter_id")
+    mask = predictions["clv"].between(low, high)
+    if tiers:
+        mask &= predictions["value_tier"].astype(str).isin(tiers)
+    if bands:
+        mask &= predictions["churn_risk"].astype(str).isin(bands)
+    if segments:
+        mask &= predictions["rfm_segment"].isin(segments)
+    if countries:
+        mask &= predictions["country"].isin(countries)
+    if search:
+        mask &= predictions["customer_id"].str.contains(search.strip(), regex=False)
+    st.session_state["filtered_ids"] = predictions.loc[mask, "customer_id"]
+    return predictions[mask]
+
+
+def _column_config() -> dict[str, Any]:
+    return {
+        "p_alive": st.column_config.ProgressColumn(
+            "P(active)", min_value=0.0, max_value=1.0, format="percent"
+        ),
+        "clv": st.column_config.NumberColumn("predicted value", format="dollar"),
+        "clv_low": st.column_config.NumberColumn("value low (80 %)", format="dollar"),
+        "clv_high": st.column_config.NumberColumn("value high (80 %)", format="dollar"),
+        "clv_probabilistic": st.column_config.NumberColumn("value, probabilistic", format="dollar"),
+        "clv_learned": st.column_config.NumberColumn("value, learned", format="dollar"),
+        "total_revenue": st.column_config.NumberColumn("past revenue", format="dollar"),
+        "expected_next_purchase": st.column_config.DateColumn("next purchase (if active)"),
+    }
+
+
+def _escape(text: str) -> str:
+    """Markdown-safe text: data-derived strings must not render as links or formatting."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>$~" else ch for ch in text)

@@ -1,0 +1,122 @@
+"""AppTest: every page renders, loads data, predicts, shows results and handles bad input without a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from clv.data import load_transactions
+from clv.datasets import load_cdnow
+
+ROOT = Path(__file__).parents[2]
+TIMEOUT = 120
+
+
+def _view_script(
+    view: str, function: str = "render", data: str | None = "sample", predict: bool = False
+) -> str:
+    setup = ""
+    if data:
+        setup = f"""
+from clv.app import state
+if state.loaded() is None:
+    from clv.data import load_transactions
+    from clv.datasets import load_cdnow
+    log, report = load_transactions(load_cdnow("{data}"), file_name="CDNOW {data}")
+    state.set_loaded(state.LoadedData(name="CDNOW {data}", transactions=log, customers=None, report=report))
+"""
+    if predict:
+        setup += """
+import clv
+if state.results() is None:
+    state.set_settings(clv.Settings(horizon=6, time_unit="M"))
+    state.store_results(clv.run(state.loaded().transactions, state.current_settings()))
+"""
+    return setup + f"\nfrom clv.app.views import {view}\n{view}.{function}()\n"
+
+
+def _run(script: str) -> AppTest:
+    app = AppTest.from_string(script, default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    return app
+
+
+def test_entry_renders_the_data_page_with_the_bundled_data() -> None:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    log, report = load_transactions(load_cdnow("master"))
+    customers = log.connection.execute(f"SELECT count(DISTINCT customer_id) FROM {log.table}").fetchall()[0][
+        0
+    ]
+    assert metrics["Rows read"] == "69,659" == f"{report.rows_in:,}"
+    assert metrics["Rows kept"] == f"{report.rows_kept:,}"
+    assert metrics["Customers"] == f"{customers:,}"
+
+
+def test_bad_upload_shows_the_data_layer_message_not_a_traceback() -> None:
+    app = _run(_view_script("data", data=None))
+    app.radio(key="data_source").set_value("Upload a file").run()
+    app.get("file_uploader")[0].upload("orders.csv", b"name,when,price\na,2020-01-01,5\n", "text/csv")  # type: ignore[attr-defined]
+    app.run()
+    assert not app.exception
+    assert any("no customer id column found" in e.value for e in app.error)
+
+
+def test_synthetic_generator_loads_an_online_retail_log() -> None:
+    app = _run(_view_script("data", data=None))
+    app.radio(key="data_source").set_value("Generate synthetic data").run()
+    app.number_input[0].set_value(500)
+    app.button[0].click().run()
+    assert not app.exception
+    assert any("synthetic (500 customers" in s.value for s in app.subheader)
+
+
+def test_predict_page_runs_and_stores_results() -> None:
+    app = _run(_view_script("predict"))
+    app.number_input[0].set_value(6)
+    app.button[0].click().run()
+    assert not app.exception
+    assert any("customers valued" in s.value for s in app.success)
+    assert app.session_state["results_cache"]
+
+
+@pytest.mark.slow
+def test_results_page_shows_kpis_every_tab_chart_and_filters() -> None:
+    app = _run(_view_script("results", predict=True))
+    labels = [m.label for m in app.metric]
+    assert "Customers" in labels and any(label.startswith("Predicted value") for label in labels)
+    charts = app.get("vega_lite_chart")
+    assert len(charts) >= 7
+    titles = " ".join(str(c.proto.spec) for c in charts)
+    for title in (
+        "spread across customers",
+        "top customers",
+        "Value tiers",
+        "still being active",
+        "by decile",
+    ):
+        assert title in titles
+    app.multiselect(key="filter_tier").set_value(["Top 1%"]).run()
+    assert not app.exception
+    table = app.dataframe[-1].value
+    assert set(table["value_tier"].astype(str)) == {"Top 1%"}
+
+
+def test_export_documentation_contact_and_unavailable_pages_render() -> None:
+    app = _run(_view_script("export", predict=True))
+    assert [b.label for b in app.get("download_button")] == [
+        "Download CSV",
+        "Download Excel",
+        "Download Parquet",
+    ]
+    docs = _run(_view_script("docs", data=None))
+    assert any("The models in plain words" in m.value for m in docs.markdown)
+    _run(_view_script("contact", data=None))
+    for function in ("feedback", "feature_request", "admin"):
+        page = _run(_view_script("unavailable", function, data=None))
+        assert any("not available yet" in i.value for i in page.info)
