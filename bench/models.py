@@ -167,7 +167,8 @@ def main() -> None:
             if peer_seconds is not None and f"{model} params" in peer:
                 theirs = peer[f"{model} params"]
                 mine = our_params[f"{model} params"]
-                difference = f"{max(abs(mine[k] - theirs[k]) / abs(theirs[k]) for k in mine):.1e}"  # type: ignore[index]
+                peer_names = {"gamma": "v"}  # lifetimes calls Gamma-Gamma's gamma "v"
+                difference = f"{max(abs(mine[k] - theirs[peer_names.get(k, k)]) / abs(theirs[peer_names.get(k, k)]) for k in mine):.1e}"  # type: ignore[index]
             peer_text = f"{peer_seconds:.2f}" if isinstance(peer_seconds, float) else "-"
             ratio = f"{peer_seconds / seconds:.0f}x" if isinstance(peer_seconds, float) else "-"
             print(f"| {step} | {seconds:.2f} | {peer_text} | {ratio} | {difference} |")

@@ -89,7 +89,9 @@ def test_predict_page_runs_and_stores_results() -> None:
 def test_results_page_shows_kpis_every_tab_chart_and_filters() -> None:
     app = _run(_view_script("results", predict=True))
     labels = [m.label for m in app.metric]
-    assert "Customers" in labels and any(label.startswith("Predicted value") for label in labels)
+    assert {"Customers", "Predicted value", "Per customer", "Top 20 % share", "High churn risk"} <= set(
+        labels
+    )
     charts = app.get("vega_lite_chart")
     assert len(charts) >= 7
     titles = " ".join(str(c.proto.spec) for c in charts)

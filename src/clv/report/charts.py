@@ -26,16 +26,22 @@ def _scale(colours: dict[str, str]) -> alt.Scale:
 
 
 def clv_distribution(predictions: pd.DataFrame) -> alt.Chart:
-    """Customers by predicted value (log-spaced bins, since value is highly skewed), coloured by tier."""
+    """Customers by predicted value (equal-width bins on a log scale, since value is highly skewed), by tier."""
     values = predictions[["clv", "value_tier"]].copy()
     logs = np.log10(values["clv"].clip(lower=0.01).to_numpy())
-    edges = np.unique(np.quantile(logs, np.linspace(0, 1, 31)))
-    if edges.size < 2:
-        edges = np.array([logs.min() - 0.5, logs.max() + 0.5])
+    # Equal widths on the log scale: a histogram's bar heights must be comparable.
+    edges = np.linspace(np.floor(logs.min() * 4) / 4, np.ceil(logs.max() * 4) / 4 + 1e-9, 31)
     index = np.clip(np.digitize(logs, edges[1:-1]), 0, edges.size - 2)
     values["low"] = 10 ** edges[index]
     values["high"] = 10 ** edges[index + 1]
     binned = values.groupby(["low", "high", "value_tier"], observed=True).size().reset_index(name="customers")
+    # Stack the tiers within each bin explicitly: a bar with x and x2 needs y and y2.
+    binned["tier_order"] = (
+        binned["value_tier"].astype(str).map({name: i for i, name in enumerate(TIER_COLOURS)})
+    )
+    binned = binned.sort_values(["low", "tier_order"])
+    binned["top"] = binned.groupby("low")["customers"].cumsum()
+    binned["bottom"] = binned["top"] - binned["customers"]
     return (
         alt.Chart(binned, title="How predicted value is spread across customers")
         .mark_bar()
@@ -47,7 +53,8 @@ def clv_distribution(predictions: pd.DataFrame) -> alt.Chart:
                 axis=alt.Axis(format="$,.0f"),
             ),
             x2="high:Q",
-            y=alt.Y("customers:Q", title="Customers", stack=True),
+            y=alt.Y("bottom:Q", title="Customers"),
+            y2="top:Q",
             color=alt.Color("value_tier:N", scale=_scale(TIER_COLOURS), title="Value tier"),
             tooltip=[
                 alt.Tooltip("value_tier:N", title="Tier"),

@@ -97,4 +97,6 @@ def _predict(settings: clv.Settings) -> None:
         status.update(
             label=f"Done in {time.perf_counter() - started:.1f} s", state="complete", expanded=False
         )
-        st.success(f"{len(results.predictions):,} customers valued. Open **Results**.")
+    stored = state.results()
+    if stored is not None:
+        st.success(f"{len(stored.predictions):,} customers valued. Open **Results**.")

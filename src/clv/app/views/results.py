@@ -34,13 +34,17 @@ def _results() -> None:
         columns = st.columns(5)
         columns[0].metric("Customers", f"{len(predictions):,}")
         columns[1].metric(
-            f"Predicted value, {results.settings.horizon_text}",
+            "Predicted value",
             money(total),
-            help=f"80 % interval {money(low)} to {money(high)}",
+            help=f"Over {results.settings.horizon_text}; 80 % interval {money(low)} to {money(high)}",
         )
-        columns[2].metric("Average value per customer", money(predictions["clv"].mean()))
-        columns[3].metric("Value held by the top 20 %", f"{top_share:.0%}")
-        columns[4].metric("Customers at high churn risk", f"{at_risk:,}")
+        columns[2].metric("Per customer", money(predictions["clv"].mean()), help="Average predicted value")
+        columns[3].metric(
+            "Top 20 % share", f"{top_share:.0%}", help="Share of predicted value held by the top 20 %"
+        )
+        columns[4].metric(
+            "High churn risk", f"{at_risk:,}", help="Customers below 30 % probability of being active"
+        )
     for finding in results.insights:
         st.markdown(f"- {_escape(finding)}")
     tabs = st.tabs(["Overview", "Segments", "Churn", "Model quality", "Drivers", "Customer lookup"])
