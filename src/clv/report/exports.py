@@ -17,8 +17,10 @@ FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells cannot be read as spreadsheet formulas."""
+    """A copy of ``frame`` whose text cells cannot be read as spreadsheet formulas (``attrs`` dropped: exports carry
+    data only)."""
     safe = frame.copy()
+    safe.attrs = {}
     for column in safe.columns:
         values = safe[column]
         if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
