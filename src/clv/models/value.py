@@ -82,8 +82,12 @@ def customer_lifetime_value(
     def spend(params: np.ndarray) -> np.ndarray:
         return GammaGamma._expected(params, sx, sm)
 
-    purchases, purchases_gradient = _with_gradient(purchase_model, discounted_purchases)
     horizon_purchases, horizon_gradient = _with_gradient(purchase_model, purchases_over_horizon)
+    if annual_discount_rate == 0.0:
+        # Undiscounted, the per-period sum is the expectation at the horizon's end: one evaluation, not one a period.
+        purchases, purchases_gradient = horizon_purchases, horizon_gradient
+    else:
+        purchases, purchases_gradient = _with_gradient(purchase_model, discounted_purchases)
     spend_values, spend_gradient = _with_gradient(spend_model, spend)
 
     z = stats.norm.ppf(0.5 + interval / 2.0)
