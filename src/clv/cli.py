@@ -24,6 +24,7 @@ from clv.datasets import load_cdnow, synthetic
 from clv.errors import ConvergenceError, DataValidationError, ModelFileError
 from clv.evaluate import backtest as run_backtest
 from clv.models import compare_models
+from clv.report.docx_report import build_run_report
 from clv.report.exports import csv_bytes, excel_bytes, parquet_bytes
 
 EXIT_BAD_INPUT = 2
@@ -193,6 +194,28 @@ def backtest(
             typer.echo(metrics.reset_index().to_json(orient="records"))
         else:
             console.print(_table(metrics.reset_index(), f"backtest {calibration_end} -> {holdout_end}"))
+
+
+@app.command()
+def report(
+    source: Annotated[Path, typer.Argument(help="Transaction log.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Word file to write (.docx).")] = Path(
+        "clv_report.docx"
+    ),
+    horizon: Annotated[float, typer.Option(help="Horizon in time units.")] = 12,
+    time_unit: Annotated[str, typer.Option(help="D, W, M or Y.")] = "M",
+) -> None:
+    """Run the models and write the Word report.  Example: clv report orders.csv -o report.docx"""
+    with _exit_codes():
+        log, _ = load_transactions(source)
+        with console.status("predicting") as status:
+            results = clv.run(
+                log,
+                clv.Settings(horizon=horizon, time_unit=time_unit),
+                progress=lambda s, _: status.update(s),
+            )
+        output.write_bytes(build_run_report(results))
+        console.print(f"report -> {output}")
 
 
 @app.command("app")

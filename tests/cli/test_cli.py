@@ -61,3 +61,15 @@ def test_bad_input_exits_with_code_2_and_the_data_layers_message(tmp_path: Path)
     assert "no customer id column found" in result.output
     result = runner.invoke(app, ["sample", str(tmp_path / "x.txt")])
     assert result.exit_code == EXIT_BAD_INPUT and "unknown output format" in result.output
+
+
+def test_report_writes_a_word_document(tmp_path: Path) -> None:
+    import docx
+
+    output = tmp_path / "report.docx"
+    result = runner.invoke(
+        app, ["report", str(SHARED / "CDNOW_sample.txt"), "-o", str(output), "--horizon", "6"]
+    )
+    assert result.exit_code == 0, result.output
+    headings = [p.text for p in docx.Document(str(output)).paragraphs if p.style.name.startswith("Heading")]
+    assert "How far to trust the numbers" in headings

@@ -1,0 +1,138 @@
+"""The run report as a Word document: KPIs, findings, charts (the app's Altair charts as PNG), backtest, segments.
+
+Charts are rendered with vl-convert (no browser); the document is built with python-docx.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import vl_convert
+from docx import Document
+from docx.document import Document as WordDocument
+from docx.shared import Inches
+
+from clv.pipeline import Results
+from clv.report import charts
+
+SECTIONS: tuple[str, ...] = (
+    "Key figures",
+    "Findings",
+    "Where the value is",
+    "Segments and recommended actions",
+    "How far to trust the numbers",
+    "How the numbers were made",
+)
+
+
+def chart_png(chart: alt.Chart | alt.LayerChart, scale: float = 2.0) -> bytes:
+    """An Altair chart as PNG bytes."""
+    return bytes(vl_convert.vegalite_to_png(chart.to_json(), scale=scale))
+
+
+def _table(document: WordDocument, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> None:
+    formats = formats or {}
+    table = document.add_table(rows=1, cols=len(frame.columns))
+    table.style = "Light Grid Accent 1"
+    for cell, column in zip(table.rows[0].cells, frame.columns, strict=True):
+        cell.text = str(column).replace("_", " ")
+    for row in frame.itertuples(index=False):
+        cells = table.add_row().cells
+        for cell, column, value in zip(cells, frame.columns, row, strict=True):
+            pattern = formats.get(str(column))
+            cell.text = pattern.format(value) if pattern and isinstance(value, int | float) else str(value)
+
+
+def _picture(document: WordDocument, chart: alt.Chart | alt.LayerChart) -> None:
+    document.add_picture(io.BytesIO(chart_png(chart)), width=Inches(6.3))
+
+
+def build_run_report(results: Results, title: str = "Customer lifetime value report") -> bytes:
+    """The Word report of ``results`` (bytes of a .docx file)."""
+    predictions = results.predictions
+    total, low, high = results.total
+    document = Document()
+    document.add_heading(title, level=0)
+    document.add_paragraph(
+        f"Prepared {date.today():%d %B %Y} for {len(predictions):,} customers, horizon {results.settings.horizon_text}, "
+        f"observation end {results.metadata.get('observation_end', 'unknown')}."
+    )
+    document.add_heading(SECTIONS[0], level=1)
+    ordered = predictions["clv"].sort_values(ascending=False)
+    top_share = ordered.head(max(round(0.2 * len(ordered)), 1)).sum() / max(ordered.sum(), 1e-12)
+    kpis = pd.DataFrame(
+        {
+            "figure": [
+                "Customers",
+                "Predicted value",
+                "80 % interval",
+                "Average per customer",
+                "Share held by the top 20 %",
+                "Customers at high churn risk",
+            ],
+            "value": [
+                f"{len(predictions):,}",
+                f"{total:,.0f}",
+                f"{low:,.0f} to {high:,.0f}",
+                f"{predictions['clv'].mean():,.2f}",
+                f"{top_share:.0%}",
+                f"{int((predictions['churn_risk'].astype(str) == 'High risk').sum()):,}",
+            ],
+        }
+    )
+    _table(document, kpis)
+    document.add_heading(SECTIONS[1], level=1)
+    for finding in results.insights:
+        document.add_paragraph(finding, style="List Bullet")
+    document.add_heading(SECTIONS[2], level=1)
+    _picture(document, charts.clv_distribution(predictions))
+    _picture(document, charts.concentration_curve(predictions))
+    document.add_heading(SECTIONS[3], level=1)
+    for name, heading in (
+        ("value_tiers", "Value tiers"),
+        ("churn_risk", "Churn-risk bands"),
+        ("rfm", "RFM segments"),
+    ):
+        document.add_heading(heading, level=2)
+        table = results.segments[name][
+            ["segment", "customers", "predicted_value_share", "revenue_share", "recommended_action"]
+        ]
+        _table(
+            document,
+            table,
+            {"predicted_value_share": "{:.1%}", "revenue_share": "{:.1%}", "customers": "{:,}"},
+        )
+    document.add_heading(SECTIONS[4], level=1)
+    if results.metrics.empty:
+        document.add_paragraph("No backtest was run for this data (see the notes below).")
+    else:
+        backtest = results.metadata.get("backtest") or {}
+        document.add_paragraph(
+            f"The models were refitted on data up to {backtest.get('calibration_end')} and their forecast compared with "
+            f"what customers actually spent up to {backtest.get('holdout_end')}."
+        )
+        metrics = results.metrics.reset_index()[
+            ["model", "spearman", "gini", "decile_mape", "rmse", "top20_share"]
+        ]
+        _table(
+            document,
+            metrics,
+            {
+                "spearman": "{:.3f}",
+                "gini": "{:.3f}",
+                "decile_mape": "{:.1%}",
+                "rmse": "{:,.2f}",
+                "top20_share": "{:.1%}",
+            },
+        )
+        _picture(document, charts.decile_chart(results.deciles))
+        _picture(document, charts.tracking_chart(results.tracking))
+    document.add_heading(SECTIONS[5], level=1)
+    for note in results.metadata.get("notes", []):
+        document.add_paragraph(note, style="List Bullet")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
