@@ -116,6 +116,9 @@ def test_export_documentation_contact_and_unavailable_pages_render() -> None:
         "Download Excel",
         "Download Parquet",
     ]
+    app.button[0].click().run()
+    assert not app.exception
+    assert [b.label for b in app.get("download_button")][-1] == "Download Word report"
     docs = _run(_view_script("docs", data=None))
     assert any("The models in plain words" in m.value for m in docs.markdown)
     _run(_view_script("contact", data=None))

@@ -8,6 +8,7 @@ import streamlit as st
 from clv.app import state
 from clv.app.views.common import need_data
 from clv.pipeline import Results
+from clv.report.docx_report import build_run_report
 from clv.report.exports import csv_bytes, excel_bytes, parquet_bytes, settings_table
 
 
@@ -59,3 +60,17 @@ def _export() -> None:
     st.caption(
         "Text cells starting with = + - @ are prefixed with ' so spreadsheets never run them as formulas."
     )
+    st.subheader("Report")
+    key = f"word_report_{id(results)}"
+    if st.button(
+        "Prepare the Word report", help="Key figures, findings, charts, backtest, segments and actions."
+    ):
+        with st.spinner("Rendering charts and writing the report..."):
+            st.session_state[key] = build_run_report(results)
+    if key in st.session_state:
+        st.download_button(
+            "Download Word report",
+            st.session_state[key],
+            "clv_report.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
