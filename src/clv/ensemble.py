@@ -177,10 +177,11 @@ def _add_learned(result: Forecast, log: Transactions, model_class: type[Purchase
     )
 
 
-def _training_set(
+def _refitted_at(
     log: Transactions, cutoff: pd.Timestamp, window: float, model_class: type[PurchaseModel]
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Features at ``cutoff`` (with the purchase and spend models refitted there) and revenue in the next window."""
+    """At ``cutoff``: the feature table with the purchase and spend models refitted there, and those models'
+    revenue forecast over the next ``window`` weeks."""
     summary = summarize(log, cutoff, time_unit=TIME_UNIT)
     purchase_model = model_class().fit(summary)
     spend_model = fit_spend_model(summary, [])
@@ -191,6 +192,15 @@ def _training_set(
         spend_model,
         window,
     )
+    valued = customer_lifetime_value(purchase_model, spend_model, summary, window, TIME_UNIT)
+    return features, valued.set_index(summary["customer_id"])["clv"]
+
+
+def _training_set(
+    log: Transactions, cutoff: pd.Timestamp, window: float, model_class: type[PurchaseModel]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Features at ``cutoff`` (with the purchase and spend models refitted there) and revenue in the next window."""
+    features, _ = _refitted_at(log, cutoff, window, model_class)
     target = (
         revenue_between(log, cutoff, cutoff + pd.Timedelta(weeks=window)).reindex(features.index).fillna(0.0)
     )
@@ -262,18 +272,7 @@ def _blend_weights(
     actual: pd.Series,
 ) -> dict[str, float]:
     """NNLS weights of actual revenue in (cutoff, cutoff + window] on the two forecasts made at ``cutoff``."""
-    summary = summarize(log, cutoff, time_unit=TIME_UNIT)
-    purchase_model = model_class().fit(summary)
-    spend_model = fit_spend_model(summary, [])
-    valued = customer_lifetime_value(purchase_model, spend_model, summary, window, TIME_UNIT)
-    probabilistic = valued.set_index(summary["customer_id"])["clv"]
-    features = _with_model_features(
-        feature_table(log, cutoff),
-        summary.set_index("customer_id", drop=False),
-        purchase_model,
-        spend_model,
-        window,
-    )
+    features, probabilistic = _refitted_at(log, cutoff, window, model_class)
     learned = pd.Series(inner.predict(features), index=features.index)
     design = np.column_stack(
         [probabilistic.reindex(actual.index).fillna(0.0), learned.reindex(actual.index).fillna(0.0)]
