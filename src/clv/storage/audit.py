@@ -1,0 +1,48 @@
+"""The audit log: every administrator action, written in the same transaction as the action itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, insert, select
+
+from clv.storage.db import Database, to_frame, utc_now
+from clv.storage.schema import audit_log
+
+
+def record(
+    connection: Connection,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    details: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Add one entry (call inside the transaction that does ``action``, so both happen or neither)."""
+    connection.execute(
+        insert(audit_log).values(
+            created_at=now or utc_now(),
+            actor=actor[:64],
+            action=action,
+            target=None if target is None else target[:200],
+            details=details,
+        )
+    )
+
+
+def list_audit(database: Database, limit: int = 1_000) -> pd.DataFrame:
+    """The newest ``limit`` entries, newest first: created_at, actor, action, target, details."""
+    query = (
+        select(
+            audit_log.c.created_at,
+            audit_log.c.actor,
+            audit_log.c.action,
+            audit_log.c.target,
+            audit_log.c.details,
+        )
+        .order_by(audit_log.c.id.desc())
+        .limit(limit)
+    )
+    return database.read(lambda connection: to_frame(connection.execute(query)), "reading the audit log")
