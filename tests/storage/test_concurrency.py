@@ -46,7 +46,9 @@ def _writer(url: str, writer: int, rows: int, go: Path) -> subprocess.Popen[str]
 
 
 @pytest.mark.slow
-def test_eight_processes_write_500_rows_each_and_every_row_is_there(database_url: str, tmp_path: Path) -> None:
+def test_eight_processes_write_500_rows_each_and_every_row_is_there(
+    database_url: str, tmp_path: Path
+) -> None:
     go = tmp_path / "go"
     writers = [_writer(database_url, w, ROWS_PER_WRITER, go) for w in range(WRITERS)]
     go.touch()
@@ -58,14 +60,18 @@ def test_eight_processes_write_500_rows_each_and_every_row_is_there(database_url
     messages = database.read(lambda c: set(c.execute(select(feedback.c.message)).scalars()), "test")
     expected = {f"writer {w} row {r}" for w in range(WRITERS) for r in range(ROWS_PER_WRITER)}
     assert messages == expected
-    count = database.read(lambda c: c.execute(select(func.count()).select_from(feedback)).scalar_one(), "test")
+    count = database.read(
+        lambda c: c.execute(select(func.count()).select_from(feedback)).scalar_one(), "test"
+    )
     assert count == WRITERS * ROWS_PER_WRITER
     reported = {int(line) for out, _ in outputs for line in out.split()}
     assert len(reported) == WRITERS * ROWS_PER_WRITER
     database.close()
 
 
-def test_a_writer_killed_mid_writes_leaves_an_intact_database_with_every_committed_row(tmp_path: Path) -> None:
+def test_a_writer_killed_mid_writes_leaves_an_intact_database_with_every_committed_row(
+    tmp_path: Path,
+) -> None:
     url = f"sqlite:///{tmp_path / 'clv.sqlite3'}"
     go = tmp_path / "go"
     go.touch()

@@ -85,7 +85,9 @@ def test_a_database_at_the_previous_version_is_upgraded_with_its_rows_kept(datab
             )
             .returning(model_runs.c.id)
         ).scalar_one()
-        connection.execute(insert(model_run_metrics).values(run_id=run_id, model="m", metric="mae", value=1.0))
+        connection.execute(
+            insert(model_run_metrics).values(run_id=run_id, model="m", metric="mae", value=1.0)
+        )
 
     upgraded.write(add_run, "test")
     upgraded.close()

@@ -33,7 +33,44 @@ MIN_PASSWORD_CHARS = 12
 LOGIN_FAILED = "Wrong username or password, or the account is locked for a while. Please try again later."
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 COMMON_WORDS = frozenset(
-    ["password", "passw0rd", "passwort", "motdepasse", "qwerty", "qwertz", "azerty", "letmein", "welcome", "admin", "administrator", "root", "iloveyou", "monkey", "dragon", "football", "baseball", "sunshine", "princess", "trustno", "master", "secret", "changeme", "default", "login", "shadow", "superman", "batman", "starwars", "whatever", "freedom", "hello", "test", "guest", "user", "clv"]
+    [
+        "password",
+        "passw0rd",
+        "passwort",
+        "motdepasse",
+        "qwerty",
+        "qwertz",
+        "azerty",
+        "letmein",
+        "welcome",
+        "admin",
+        "administrator",
+        "root",
+        "iloveyou",
+        "monkey",
+        "dragon",
+        "football",
+        "baseball",
+        "sunshine",
+        "princess",
+        "trustno",
+        "master",
+        "secret",
+        "changeme",
+        "default",
+        "login",
+        "shadow",
+        "superman",
+        "batman",
+        "starwars",
+        "whatever",
+        "freedom",
+        "hello",
+        "test",
+        "guest",
+        "user",
+        "clv",
+    ]
 )
 SEQUENCES = (
     "abcdefghijklmnopqrstuvwxyz",

@@ -23,7 +23,30 @@ STATUSES: tuple[str, ...] = ("new", "planned", "in progress", "done", "declined"
 MAX_TITLE_CHARS = 120
 MAX_DESCRIPTION_CHARS = 5_000
 SIMILARITY_THRESHOLD = 0.5
-STOPWORDS = frozenset(["a", "an", "the", "to", "of", "for", "in", "on", "and", "or", "with", "as", "be", "by", "is", "it", "please", "add", "allow", "support"])
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "of",
+        "for",
+        "in",
+        "on",
+        "and",
+        "or",
+        "with",
+        "as",
+        "be",
+        "by",
+        "is",
+        "it",
+        "please",
+        "add",
+        "allow",
+        "support",
+    ]
+)
 
 
 @dataclass(frozen=True)

@@ -205,10 +205,15 @@ def _text(value: Any) -> str | None:
 
 
 def _timestamp(value: Any, details: dict[str, Any], now: datetime) -> datetime:
+    """The entry's time in UTC (naive times are read as UTC; numbers as Unix seconds or milliseconds); the import
+    time when missing or unreadable, which ``details`` then says."""
+    if value is None or value == "":
+        details["timestamp_missing"] = True
+        return now
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
             stamp = pd.Timestamp(value, unit="ms" if value > 1e11 else "s")
-        elif isinstance(value, str) and value.strip():
+        elif isinstance(value, str):
             stamp = pd.Timestamp(value.strip())
         else:
             raise ValueError
