@@ -89,7 +89,7 @@ def test_prototype_feedback_is_mapped_and_the_rest_kept_in_details(
 
 
 def test_importing_twice_adds_nothing_the_second_time(database: Database, tmp_path: Path) -> None:
-    feedback_path = _write(tmp_path, "feedback.json", PROTOTYPE_FEEDBACK + [PROTOTYPE_FEEDBACK[0]])
+    feedback_path = _write(tmp_path, "feedback.json", [*PROTOTYPE_FEEDBACK, PROTOTYPE_FEEDBACK[0]])
     requests_path = _write(tmp_path, "feature_requests.json", PROTOTYPE_REQUESTS)
     first = [import_json(database, feedback_path), import_json(database, requests_path)]
     again = [import_json(database, feedback_path), import_json(database, requests_path)]
