@@ -7,7 +7,7 @@ Exit codes: 0 success; 2 bad input (a weak password, an unknown user, an unreada
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +26,7 @@ from clv.storage import Database, auth, open_database
 from clv.storage.audit import list_audit
 from clv.storage.feature_requests import list_requests
 from clv.storage.feedback import list_feedback
+from clv.storage.import_json import Kind as ImportKind
 from clv.storage.import_json import import_json
 from clv.storage.migrate import current_revision, head_revision
 
@@ -168,8 +169,10 @@ def import_json_command(
     """Import the prototype's JSON files (importing again adds nothing).  Example: clv admin import-json data/*.json"""
     with _exit_codes():
         database = _database()
+        chosen: ImportKind | None = None
+        if kind is not None:
+            chosen = "feedback" if kind is Kind.feedback else "feature_requests"
         for path in files:
-            chosen = None if kind is None else ("feedback" if kind is Kind.feedback else "feature_requests")
             report = import_json(database, path, chosen, actor="cli")
             console.print(
                 f"{escape(path.name)}: {report.read:,} entries of {report.kind.replace('_', ' ')}, "
@@ -185,7 +188,7 @@ def export(
     """Export a table for a spreadsheet.  Example: clv admin export feedback -o feedback.xlsx"""
     with _exit_codes():
         database = _database()
-        readers = {
+        readers: dict[ExportTable, Callable[[Database], pd.DataFrame]] = {
             ExportTable.feedback: list_feedback,
             ExportTable.feature_requests: list_requests,
             ExportTable.audit: list_audit,
