@@ -32,6 +32,19 @@ def record(
     )
 
 
+def record_action(
+    database: Database,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Add one entry for an action that changes nothing stored (an export, for instance)."""
+    database.write(
+        lambda connection: record(connection, actor, action, target, details), "writing the audit log"
+    )
+
+
 def list_audit(database: Database, limit: int = 1_000) -> pd.DataFrame:
     """The newest ``limit`` entries, newest first: created_at, actor, action, target, details."""
     query = (

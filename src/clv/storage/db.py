@@ -147,7 +147,12 @@ def _sqlite_engine(path: str | None) -> Engine:
             raise StorageError(f"cannot create the data folder for {path}: {error}") from error
     engine = create_engine(
         f"sqlite:///{path or ':memory:'}",
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "isolation_level": None},
+        # Pooled connections move between the app's threads, one thread at a time.
+        connect_args={
+            "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+            "isolation_level": None,
+            "check_same_thread": False,
+        },
     )
 
     @event.listens_for(engine, "connect")

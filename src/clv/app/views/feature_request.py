@@ -1,0 +1,95 @@
+"""Request a feature: similar requests are shown first so people vote for them instead of filing duplicates."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from clv.app import backend
+from clv.app.views.common import user_errors
+from clv.app.views.forms import rate_limited, show_problems
+from clv.errors import FormError
+from clv.storage.feature_requests import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_TITLE_CHARS,
+    PRIORITIES,
+    list_requests,
+    similar_requests,
+    submit_feature_request,
+    upvote,
+    validate_feature_request,
+)
+
+LABELS = {"title": "Title", "description": "Description", "priority": "Priority", "email": "Email"}
+VOTED = "clv_voted_requests"
+
+
+def render() -> None:
+    """Render the page."""
+    st.title("Request a feature")
+    with user_errors("reading the feature requests"):
+        database = backend.database()
+        title = st.text_input(
+            "Title (required)",
+            max_chars=MAX_TITLE_CHARS,
+            key="request_title",
+            placeholder="e.g. Export the report as PDF",
+            help="Press Enter to see similar requests before you describe yours.",
+        )
+        similar = similar_requests(database, title) if title.strip() else pd.DataFrame()
+        if not similar.empty:
+            _offer_votes(similar)
+        _form(title)
+        _popular(list_requests(database, ["new", "planned", "in progress"]))
+
+
+def _offer_votes(similar: pd.DataFrame) -> None:
+    st.info("Similar requests exist already: if one of them is what you need, vote for it instead.")
+    voted: set[int] = st.session_state.setdefault(VOTED, set())
+    for request_id, title, status, votes in similar[["id", "title", "status", "votes"]].itertuples(
+        index=False
+    ):
+        text, button = st.columns([4, 1], vertical_alignment="center")
+        text.text(f"#{request_id} {title}   ({status}, {votes} votes)")
+        if button.button("Vote", key=f"vote_{request_id}", disabled=request_id in voted, width="stretch"):
+            with user_errors("recording your vote"):
+                now = upvote(backend.database(), int(request_id))
+                voted.add(int(request_id))
+                st.success(f"Thank you: request #{request_id} now has {now} votes.")
+
+
+def _form(title: str) -> None:
+    with st.form("feature_request"):
+        description = st.text_area(
+            "What should it do, and why? (required)", max_chars=MAX_DESCRIPTION_CHARS, height=140
+        )
+        left, right = st.columns(2)
+        priority = left.selectbox("How important is it to you?", PRIORITIES, index=1)
+        email = right.text_input("Email (optional, to hear when it is done)")
+        sent = st.form_submit_button("Submit request", type="primary")
+    if not sent:
+        return
+    try:
+        request = validate_feature_request(title, description, priority, email)
+    except FormError as error:
+        show_problems(error, LABELS)
+        return
+    if rate_limited("feature_request", "feature requests"):
+        return
+    with user_errors("saving your request (it was not saved; your text is still in the form)"):
+        request_id = submit_feature_request(backend.database(), request)
+        backend.note_submission("feature_request")
+        st.success(f"Thank you! Your request was saved as #{request_id}.", icon=":material/check_circle:")
+
+
+def _popular(board: pd.DataFrame) -> None:
+    st.subheader("Open requests")
+    if board.empty:
+        st.caption("No open requests yet.")
+        return
+    st.dataframe(
+        board[["id", "title", "status", "votes"]].head(50),
+        hide_index=True,
+        width="stretch",
+        column_config={"id": st.column_config.NumberColumn("#", format="%d")},
+    )
