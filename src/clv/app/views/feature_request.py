@@ -22,6 +22,7 @@ from clv.storage.feature_requests import (
 
 LABELS = {"title": "Title", "description": "Description", "priority": "Priority", "email": "Email"}
 VOTED = "clv_voted_requests"
+THANKS = "clv_vote_thanks"
 
 
 def render() -> None:
@@ -51,11 +52,24 @@ def _offer_votes(similar: pd.DataFrame) -> None:
     ):
         text, button = st.columns([4, 1], vertical_alignment="center")
         text.text(f"#{request_id} {title}   ({status}, {votes} votes)")
-        if button.button("Vote", key=f"vote_{request_id}", disabled=request_id in voted, width="stretch"):
-            with user_errors("recording your vote"):
-                now = upvote(backend.database(), int(request_id))
-                voted.add(int(request_id))
-                st.success(f"Thank you: request #{request_id} now has {now} votes.")
+        button.button(
+            "Vote",
+            key=f"vote_{request_id}",
+            disabled=request_id in voted,
+            width="stretch",
+            on_click=_vote,
+            args=(int(request_id),),
+        )
+    if THANKS in st.session_state:
+        st.success(st.session_state.pop(THANKS))
+
+
+def _vote(request_id: int) -> None:
+    """Button callback: runs before the page is drawn again, so the list shows the new count."""
+    with user_errors("recording your vote"):
+        votes = upvote(backend.database(), request_id)
+        st.session_state[VOTED].add(request_id)
+        st.session_state[THANKS] = f"Thank you: request #{request_id} now has {votes} votes."
 
 
 def _form(title: str) -> None:
