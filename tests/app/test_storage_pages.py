@@ -66,16 +66,18 @@ def test_feedback_form_explains_every_problem_and_stores_nothing() -> None:
 
 def test_feedback_is_stored_verbatim_confirmed_and_rate_limited() -> None:
     app = page("feedback")
-    app.radio[0].set_value(2)
-    app.selectbox[0].set_value("Bug")
-    app.text_area[0].set_value(HOSTILE)
-    app.text_input[0].set_value(HOSTILE[:60])
     for sent in range(4):
+        app.radio[0].set_value(2)
+        app.selectbox[0].set_value("Bug")
+        app.text_area[0].set_value(HOSTILE)
+        app.text_input[0].set_value(HOSTILE[:60])
         app.button[0].click().run()
         assert not app.exception
         if sent < 3:
-            assert "Your feedback was saved as #" in app.success[0].value
+            assert f"Your feedback was saved as #{sent + 1}." in app.success[0].value
+            assert app.text_area[0].value == "" and app.radio[0].value is None  # an empty form again
     assert "Please wait about 10 minute(s)" in app.warning[0].value
+    assert app.text_area[0].value == HOSTILE  # refused: the text stays
     stored = list_feedback(open_database())
     assert len(stored) == 3
     assert set(stored["message"]) == {HOSTILE}
@@ -87,18 +89,19 @@ def test_feature_request_shows_similar_titles_as_text_and_takes_votes() -> None:
     database = open_database()
     existing = submit_feature_request(database, validate_feature_request(HOSTILE[:120], "d", "high"))
     app = page("feature_request")
-    app.text_input(key="request_title").set_value(HOSTILE[:60]).run()
+    app.text_input[0].set_value(HOSTILE[:60]).run()
     assert any(HOSTILE[:120] in t.value for t in app.text)
     assert HOSTILE[:20] not in rendered_as_markdown(app)
     app.button(key=f"vote_{existing}").click().run()
     assert "now has 2 votes" in app.success[0].value
     assert app.button(key=f"vote_{existing}").disabled  # one vote per request and session
-    app.text_input(key="request_title").set_value("Cohort retention table").run()
+    app.text_input[0].set_value("Cohort retention table").run()
     app.button[-1].click().run()
     assert "**Description**: required" in app.error[0].value
     app.text_area[0].set_value("Monthly cohorts")
     app.button[-1].click().run()
-    assert "Your request was saved as #" in app.success[0].value
+    assert "Your request was saved as #2." in app.success[0].value
+    assert app.text_input[0].value == ""
     assert list(list_requests(database)["title"]) == [HOSTILE[:120], "Cohort retention table"]
 
 

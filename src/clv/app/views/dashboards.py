@@ -67,9 +67,11 @@ def _feedback_inbox(username: str) -> None:
     today = date.today()
     left, middle, right = st.columns(3)
     period = left.date_input("Received between", value=(today - timedelta(days=90), today), key="fb_period")
-    ratings = middle.multiselect("Rating", [1, 2, 3, 4, 5], key="fb_ratings")
-    categories = right.multiselect("Category", feedback.CATEGORIES, key="fb_categories")
-    statuses = left.multiselect("Status", feedback.STATUSES, key="fb_statuses")
+    ratings = middle.multiselect("Rating", [1, 2, 3, 4, 5], key="fb_ratings", placeholder="All ratings")
+    categories = right.multiselect(
+        "Category", feedback.CATEGORIES, key="fb_categories", placeholder="All categories"
+    )
+    statuses = left.multiselect("Status", feedback.STATUSES, key="fb_statuses", placeholder="All statuses")
     search = middle.text_input("Search the text", key="fb_search")
     start, end = _range(period)
     query = feedback.FeedbackQuery(start, end, ratings, categories, statuses, search)
@@ -90,6 +92,7 @@ def _feedback_inbox(username: str) -> None:
     st.dataframe(table[shown], hide_index=True, width="stretch", column_config={"created_at": DATE_COLUMN})
     _status_form(
         "feedback",
+        "Feedback messages",
         frame["id"],
         feedback.STATUSES,
         lambda ids, s: feedback.set_feedback_status(database, ids, s, username),
@@ -119,6 +122,7 @@ def _request_board(username: str) -> None:
                 )
     _status_form(
         "requests",
+        "Requests",
         board["id"],
         feature_requests.STATUSES,
         lambda ids, s: feature_requests.set_request_status(database, ids, s, username),
@@ -150,7 +154,17 @@ def _usage(username: str) -> None:
     st.altair_chart(charts.daily_usage(daily), width="stretch")
     if daily["median_prediction_seconds"].notna().any():
         st.altair_chart(charts.prediction_times(daily), width="stretch")
-    st.dataframe(daily, hide_index=True, width="stretch")
+    st.dataframe(
+        daily,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "page_views": "page views",
+            "median_prediction_seconds": st.column_config.NumberColumn(
+                "median prediction (s)", format="%.1f"
+            ),
+        },
+    )
 
 
 def _audit_log(username: str) -> None:
@@ -200,19 +214,23 @@ def _model_runs(username: str) -> None:
 
 
 def _status_form(
-    key: str, ids: pd.Series, statuses: Sequence[str], change: Callable[[list[int], str], int]
+    key: str, label: str, ids: pd.Series, statuses: Sequence[str], change: Callable[[list[int], str], int]
 ) -> None:
     with st.form(f"status_{key}"):
         st.write("**Change status**")
         left, right = st.columns([3, 1])
         chosen = left.multiselect(
-            "Items", ids.tolist(), format_func=lambda i: f"#{i}", key=f"status_ids_{key}"
+            f"{label} (by #, as in the table)",
+            ids.tolist(),
+            format_func=lambda i: f"#{i}",
+            key=f"status_ids_{key}",
+            placeholder="Choose one or more",
         )
         status = right.selectbox("New status", statuses, key=f"status_value_{key}")
         submitted = st.form_submit_button("Update status")
     if submitted:
         if not chosen:
-            st.warning("Choose at least one item.")
+            st.warning(f"Choose at least one of the {label.lower()}.")
             return
         changed = change([int(i) for i in chosen], status)
         st.session_state[FLASH] = f"{changed} item(s) set to {status}."
@@ -221,7 +239,7 @@ def _status_form(
 
 def _exports(name: str, table: pd.DataFrame, username: str) -> None:
     file_name = name.replace(" ", "_")
-    left, right = st.columns(2)
+    left, right, _ = st.columns([1, 1, 3])
     note = {"on_click": _audited_export, "args": (username, name)}
     left.download_button("Download CSV", csv_bytes(table), f"{file_name}.csv", "text/csv", **note)  # type: ignore[arg-type]
     right.download_button(

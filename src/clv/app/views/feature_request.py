@@ -7,7 +7,7 @@ import streamlit as st
 
 from clv.app import backend
 from clv.app.views.common import user_errors
-from clv.app.views.forms import rate_limited, show_problems
+from clv.app.views.forms import confirm_and_clear, generation, rate_limited, show_confirmation, show_problems
 from clv.errors import FormError
 from clv.storage.feature_requests import (
     MAX_DESCRIPTION_CHARS,
@@ -20,6 +20,7 @@ from clv.storage.feature_requests import (
     validate_feature_request,
 )
 
+FORM = "feature_request"
 LABELS = {"title": "Title", "description": "Description", "priority": "Priority", "email": "Email"}
 VOTED = "clv_voted_requests"
 THANKS = "clv_vote_thanks"
@@ -30,17 +31,19 @@ def render() -> None:
     st.title("Request a feature")
     with user_errors("reading the feature requests"):
         database = backend.database()
+        show_confirmation(FORM)
+        key = generation(FORM)
         title = st.text_input(
             "Title (required)",
             max_chars=MAX_TITLE_CHARS,
-            key="request_title",
+            key=f"request_title_{key}",
             placeholder="e.g. Export the report as PDF",
             help="Press Enter to see similar requests before you describe yours.",
         )
         similar = similar_requests(database, title) if title.strip() else pd.DataFrame()
         if not similar.empty:
             _offer_votes(similar)
-        _form(title)
+        _form(title, key)
         _popular(list_requests(database, ["new", "planned", "in progress"]))
 
 
@@ -72,14 +75,19 @@ def _vote(request_id: int) -> None:
         st.session_state[THANKS] = f"Thank you: request #{request_id} now has {votes} votes."
 
 
-def _form(title: str) -> None:
-    with st.form("feature_request"):
+def _form(title: str, key: int) -> None:
+    with st.form(f"feature_request_{key}"):
         description = st.text_area(
-            "What should it do, and why? (required)", max_chars=MAX_DESCRIPTION_CHARS, height=140
+            "What should it do, and why? (required)",
+            max_chars=MAX_DESCRIPTION_CHARS,
+            height=140,
+            key=f"request_description_{key}",
         )
         left, right = st.columns(2)
-        priority = left.selectbox("How important is it to you?", PRIORITIES, index=1)
-        email = right.text_input("Email (optional, to hear when it is done)")
+        priority = left.selectbox(
+            "How important is it to you?", PRIORITIES, index=1, key=f"request_priority_{key}"
+        )
+        email = right.text_input("Email (optional, to hear when it is done)", key=f"request_email_{key}")
         sent = st.form_submit_button("Submit request", type="primary")
     if not sent:
         return
@@ -88,12 +96,13 @@ def _form(title: str) -> None:
     except FormError as error:
         show_problems(error, LABELS)
         return
-    if rate_limited("feature_request", "feature requests"):
+    if rate_limited(FORM, "feature requests"):
         return
+    request_id = None
     with user_errors("saving your request (it was not saved; your text is still in the form)"):
         request_id = submit_feature_request(backend.database(), request)
-        backend.note_submission("feature_request")
-        st.success(f"Thank you! Your request was saved as #{request_id}.", icon=":material/check_circle:")
+    if request_id is not None:
+        confirm_and_clear(FORM, f"Thank you! Your request was saved as #{request_id}.")
 
 
 def _popular(board: pd.DataFrame) -> None:

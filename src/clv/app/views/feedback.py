@@ -6,7 +6,7 @@ import streamlit as st
 
 from clv.app import backend
 from clv.app.views.common import user_errors
-from clv.app.views.forms import rate_limited, show_problems
+from clv.app.views.forms import confirm_and_clear, generation, rate_limited, show_confirmation, show_problems
 from clv.errors import FormError
 from clv.storage.feedback import (
     CATEGORIES,
@@ -18,6 +18,7 @@ from clv.storage.feedback import (
 
 RATINGS = {1: "1 - poor", 2: "2", 3: "3", 4: "4", 5: "5 - excellent"}
 PAGES = ["(the app in general)", "Data", "Predict", "Results", "Export", "Documentation"]
+FORM = "feedback"
 LABELS = {
     "message": "Your feedback",
     "rating": "Rating",
@@ -31,22 +32,29 @@ def render() -> None:
     """Render the page."""
     st.title("Feedback")
     st.write("Tell us what works, what does not and what you miss. Administrators read every message.")
-    with st.form("feedback"):
+    show_confirmation(FORM)
+    key = generation(FORM)
+    with st.form(f"feedback_{key}"):
         rating = st.radio(
             "How useful is clv to you? (required)",
             list(RATINGS),
             index=None,
             format_func=RATINGS.__getitem__,
             horizontal=True,
+            key=f"fb_rating_{key}",
         )
         left, right = st.columns(2)
-        category = left.selectbox("Category", CATEGORIES)
-        page = right.selectbox("About which page?", PAGES)
+        category = left.selectbox("Category", CATEGORIES, key=f"fb_category_{key}")
+        page = right.selectbox("About which page?", PAGES, key=f"fb_page_{key}")
         message = st.text_area(
-            "Your feedback (required)", max_chars=MAX_MESSAGE_CHARS, height=160, placeholder="What happened?"
+            "Your feedback (required)",
+            max_chars=MAX_MESSAGE_CHARS,
+            height=160,
+            placeholder="What happened?",
+            key=f"fb_message_{key}",
         )
-        name = left.text_input("Name (optional)", max_chars=MAX_NAME_CHARS)
-        email = right.text_input("Email (optional, if you would like an answer)")
+        name = left.text_input("Name (optional)", max_chars=MAX_NAME_CHARS, key=f"fb_name_{key}")
+        email = right.text_input("Email (optional, if you would like an answer)", key=f"fb_email_{key}")
         sent = st.form_submit_button("Send feedback", type="primary")
     if sent:
         _send(message, rating, category, name, email, None if page == PAGES[0] else page)
@@ -58,9 +66,10 @@ def _send(message: str, rating: int | None, category: str, name: str, email: str
     except FormError as error:
         show_problems(error, LABELS)
         return
-    if rate_limited("feedback", "feedback messages"):
+    if rate_limited(FORM, "feedback messages"):
         return
+    feedback_id = None
     with user_errors("saving your feedback (it was not saved; your text is still in the form)"):
         feedback_id = submit_feedback(backend.database(), entry)
-        backend.note_submission("feedback")
-        st.success(f"Thank you! Your feedback was saved as #{feedback_id}.", icon=":material/check_circle:")
+    if feedback_id is not None:
+        confirm_and_clear(FORM, f"Thank you! Your feedback was saved as #{feedback_id}.")

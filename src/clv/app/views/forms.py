@@ -28,3 +28,24 @@ def rate_limited(form: str, what: str) -> bool:
         "your text is still in the form."
     )
     return True
+
+
+def generation(form: str) -> int:
+    """A number in the form's widget keys: raising it after a successful submission gives an empty form."""
+    value: int = st.session_state.setdefault(f"clv_form_{form}", 0)
+    return value
+
+
+def confirm_and_clear(form: str, message: str) -> None:
+    """After a successful submission: count it, empty the form, and show ``message`` once on the next run."""
+    backend.note_submission(form)
+    st.session_state[f"clv_form_{form}"] = generation(form) + 1
+    st.session_state[f"clv_thanks_{form}"] = message
+    st.rerun()
+
+
+def show_confirmation(form: str) -> None:
+    """The message left by :func:`confirm_and_clear`, if any."""
+    message = st.session_state.pop(f"clv_thanks_{form}", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
