@@ -27,6 +27,7 @@ from clv.storage.feedback import submit_feedback, validate_feedback
 
 url, writer, rows, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
 database = open_database(url)
+print("ready", flush=True)
 while not go.exists():
     time.sleep(0.01)
 for row in range(rows):
@@ -51,6 +52,8 @@ def test_eight_processes_write_500_rows_each_and_every_row_is_there(
 ) -> None:
     go = tmp_path / "go"
     writers = [_writer(database_url, w, ROWS_PER_WRITER, go) for w in range(WRITERS)]
+    for writer in writers:  # every writer has opened (and raced to migrate) the database before any writes
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
     go.touch()
     outputs = [writer.communicate(timeout=600) for writer in writers]
     for writer, (_, errors) in zip(writers, outputs, strict=True):
@@ -76,7 +79,7 @@ def test_a_writer_killed_mid_writes_leaves_an_intact_database_with_every_committ
     go = tmp_path / "go"
     go.touch()
     writer = _writer(url, 0, 100_000, go)
-    assert writer.stdout is not None
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
     committed = []
     deadline = time.monotonic() + 120
     while len(committed) < 300 and time.monotonic() < deadline:

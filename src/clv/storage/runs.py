@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Connection, insert, select
 
-from clv.pipeline import Results
 from clv.storage.db import Database, to_frame, utc_now
 from clv.storage.schema import model_run_metrics, model_runs
+
+if TYPE_CHECKING:
+    from clv.pipeline import Results
 
 
 def record_run(
