@@ -2,14 +2,13 @@
 
 SQLite (the default, a file under ``CLV_DATA_DIR``) runs in WAL mode with ``synchronous=FULL`` (a committed row
 survives a power cut, not only a crash), foreign keys on and a 30 s busy timeout. Write transactions start with
-``BEGIN IMMEDIATE`` so a writer waits for the lock up front instead of failing when it upgrades a read lock; a
-On SQLite, writers of all processes also take turns on an advisory file lock (``clv.sqlite3-writer.lock``,
-``flock``): the kernel hands the lock to the next writer in turn, where SQLite's busy handler has waiters sleep and
-poll, so some starve (``bench/storage_writers.py``, 8 processes x 200 rows: each writer took 1.8 to 8.4 s without
-the lock, 8.3 to 8.8 s with it, at the same total rate). A
-transaction that SQLite still refuses as busy (or PostgreSQL as a serialisation failure or deadlock) is retried
-whole, with exponential back-off and jitter, for up to a minute. PostgreSQL is used when ``CLV_DATABASE_URL`` names
-one (``postgresql://user:password@host/db``, driven by psycopg 3).
+``BEGIN IMMEDIATE`` so a writer waits for the lock up front instead of failing when it upgrades a read lock, and
+writers of all processes take turns on an advisory file lock (``clv.sqlite3-writer.lock``, ``flock``): the kernel
+hands it to the next writer in turn, where SQLite's busy handler has waiters sleep and poll, so some starve
+(``bench/storage_writers.py``, 8 processes x 200 rows: each writer took 1.8 to 8.4 s without the lock, 8.3 to 8.8 s
+with it, at the same total rate). A transaction that SQLite still refuses as busy (or PostgreSQL as a serialisation
+failure or deadlock) is retried whole, with exponential back-off and jitter, for up to a minute. PostgreSQL is used
+when ``CLV_DATABASE_URL`` names one (``postgresql://user:password@host/db``, driven by psycopg 3).
 """
 
 from __future__ import annotations
