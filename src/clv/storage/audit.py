@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select, update
 
+from clv.errors import FormError
 from clv.storage.db import Database, to_frame, utc_now
 from clv.storage.schema import audit_log
 
@@ -59,3 +61,28 @@ def list_audit(database: Database, limit: int = 1_000) -> pd.DataFrame:
         .limit(limit)
     )
     return database.read(lambda connection: to_frame(connection.execute(query)), "reading the audit log")
+
+
+def change_status(
+    database: Database, table: Table, ids: Sequence[int], status: str, allowed: Sequence[str], actor: str
+) -> int:
+    """Set ``status`` (one of ``allowed``) on rows ``ids`` of ``table`` and log it, in one transaction; returns the
+    number of rows changed."""
+    if status not in allowed:
+        raise FormError({"status": f"choose one of {', '.join(allowed)}"})
+    values: dict[str, object] = {"status": status}
+    if "updated_at" in table.c:
+        values["updated_at"] = utc_now()
+
+    def work(connection: Connection) -> int:
+        changed = connection.execute(update(table).where(table.c.id.in_(list(ids))).values(**values)).rowcount
+        record(
+            connection,
+            actor,
+            f"{table.name.replace('_', ' ')} status",
+            ", ".join(f"#{i}" for i in ids),
+            {"status": status},
+        )
+        return int(changed)
+
+    return database.write(work, f"changing the {table.name.replace('_', ' ')} status")

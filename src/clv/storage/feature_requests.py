@@ -143,20 +143,7 @@ def list_requests(database: Database, statuses: Sequence[str] = ()) -> pd.DataFr
 
 def set_request_status(database: Database, ids: Sequence[int], status: str, actor: str) -> int:
     """Move requests ``ids`` to ``status`` (one of :data:`STATUSES`), audited; returns rows changed."""
-    check = Checker()
-    check.choice("status", status, STATUSES)
-    check.done()
-
-    def work(connection: Connection) -> int:
-        changed = connection.execute(
-            update(feature_requests)
-            .where(feature_requests.c.id.in_(list(ids)))
-            .values(status=status, updated_at=utc_now())
-        ).rowcount
-        audit.record(connection, actor, "request status", ", ".join(f"#{i}" for i in ids), {"status": status})
-        return int(changed)
-
-    return database.write(work, "changing the request status")
+    return audit.change_status(database, feature_requests, ids, status, STATUSES, actor)
 
 
 def _words(title: str) -> list[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select
 
 import clv
 from clv.storage import audit
@@ -105,20 +105,7 @@ def list_feedback(database: Database, query: FeedbackQuery | None = None) -> pd.
 
 def set_feedback_status(database: Database, ids: Sequence[int], status: str, actor: str) -> int:
     """Give the feedback ``ids`` the status ``status`` (one of :data:`STATUSES`), audited; returns rows changed."""
-    check = Checker()
-    check.choice("status", status, STATUSES)
-    check.done()
-
-    def work(connection: Connection) -> int:
-        changed = connection.execute(
-            update(feedback).where(feedback.c.id.in_(list(ids))).values(status=status)
-        ).rowcount
-        audit.record(
-            connection, actor, "feedback status", ", ".join(f"#{i}" for i in ids), {"status": status}
-        )
-        return int(changed)
-
-    return database.write(work, "changing the feedback status")
+    return audit.change_status(database, feedback, ids, status, STATUSES, actor)
 
 
 def _conditions(query: FeedbackQuery) -> list[ColumnElement[bool]]:

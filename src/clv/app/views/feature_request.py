@@ -7,8 +7,7 @@ import streamlit as st
 
 from clv.app import backend
 from clv.app.views.common import user_errors
-from clv.app.views.forms import confirm_and_clear, generation, rate_limited, show_confirmation, show_problems
-from clv.errors import FormError
+from clv.app.views.forms import generation, show_confirmation, submit
 from clv.storage.feature_requests import (
     MAX_DESCRIPTION_CHARS,
     MAX_TITLE_CHARS,
@@ -89,20 +88,14 @@ def _form(title: str, key: int) -> None:
         )
         email = right.text_input("Email (optional, to hear when it is done)", key=f"request_email_{key}")
         sent = st.form_submit_button("Submit request", type="primary")
-    if not sent:
-        return
-    try:
-        request = validate_feature_request(title, description, priority, email)
-    except FormError as error:
-        show_problems(error, LABELS)
-        return
-    if rate_limited(FORM, "feature requests"):
-        return
-    request_id = None
-    with user_errors("saving your request (it was not saved; your text is still in the form)"):
-        request_id = submit_feature_request(backend.database(), request)
-    if request_id is not None:
-        confirm_and_clear(FORM, f"Thank you! Your request was saved as #{request_id}.")
+    if sent:
+        submit(
+            FORM,
+            "request",
+            LABELS,
+            lambda: validate_feature_request(title, description, priority, email),
+            submit_feature_request,
+        )
 
 
 def _popular(board: pd.DataFrame) -> None:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clv.app import backend
-from clv.app.views.common import user_errors
-from clv.app.views.forms import confirm_and_clear, generation, rate_limited, show_confirmation, show_problems
-from clv.errors import FormError
+from clv.app.views.forms import generation, show_confirmation, submit
 from clv.storage.feedback import (
     CATEGORIES,
     MAX_MESSAGE_CHARS,
@@ -57,19 +54,11 @@ def render() -> None:
         email = right.text_input("Email (optional, if you would like an answer)", key=f"fb_email_{key}")
         sent = st.form_submit_button("Send feedback", type="primary")
     if sent:
-        _send(message, rating, category, name, email, None if page == PAGES[0] else page)
-
-
-def _send(message: str, rating: int | None, category: str, name: str, email: str, page: str | None) -> None:
-    try:
-        entry = validate_feedback(message, rating, category, name=name, email=email, page=page)
-    except FormError as error:
-        show_problems(error, LABELS)
-        return
-    if rate_limited(FORM, "feedback messages"):
-        return
-    feedback_id = None
-    with user_errors("saving your feedback (it was not saved; your text is still in the form)"):
-        feedback_id = submit_feedback(backend.database(), entry)
-    if feedback_id is not None:
-        confirm_and_clear(FORM, f"Thank you! Your feedback was saved as #{feedback_id}.")
+        chosen_page = None if page == PAGES[0] else page
+        submit(
+            FORM,
+            "feedback",
+            LABELS,
+            lambda: validate_feedback(message, rating, category, name=name, email=email, page=chosen_page),
+            submit_feedback,
+        )

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 
 from clv.app import backend
+from clv.app.views.common import user_errors
 from clv.errors import FormError
+from clv.storage import Database
+
+T = TypeVar("T")
 
 
 def show_problems(error: FormError, labels: dict[str, str]) -> None:
@@ -16,16 +22,16 @@ def show_problems(error: FormError, labels: dict[str, str]) -> None:
     st.error("Please check the form:\n" + "\n".join(lines), icon=":material/error:")
 
 
-def rate_limited(form: str, what: str) -> bool:
+def rate_limited(form: str) -> bool:
     """True (with a message) when this session sent ``form`` too often lately."""
     wait = backend.wait_before_submitting(form)
     if wait <= 0:
         return False
     minutes = max(math.ceil(wait / 60), 1)
     st.warning(
-        f"You have sent {backend.SUBMISSIONS_PER_WINDOW} {what} in the last "
-        f"{backend.WINDOW_SECONDS / 60:.0f} minutes. Please wait about {minutes} minute(s) before sending more; "
-        "your text is still in the form."
+        f"You have sent this form {backend.SUBMISSIONS_PER_WINDOW} times in the last "
+        f"{backend.WINDOW_SECONDS / 60:.0f} minutes. Please wait about {minutes} minute(s) before sending it "
+        "again; your text is still in the form."
     )
     return True
 
@@ -49,3 +55,26 @@ def show_confirmation(form: str) -> None:
     message = st.session_state.pop(f"clv_thanks_{form}", None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+def submit(
+    form: str,
+    what: str,
+    labels: dict[str, str],
+    validate: Callable[[], T],
+    save: Callable[[Database, T], int],
+) -> None:
+    """Check the form (problems listed by field), apply the rate limit, store it, then confirm with its number
+    and empty the form; when anything fails the text stays in the form."""
+    try:
+        entry = validate()
+    except FormError as error:
+        show_problems(error, labels)
+        return
+    if rate_limited(form):
+        return
+    saved = None
+    with user_errors(f"saving your {what} (it was not saved; your text is still in the form)"):
+        saved = save(backend.database(), entry)
+    if saved is not None:
+        confirm_and_clear(form, f"Thank you! Your {what} was saved as #{saved}.")
