@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 
 from clv.errors import ConfigurationError, FormError, LoginError
 from clv.storage import Database, auth
 from clv.storage.audit import list_audit
-from tests.storage.conftest import T0
+from tests.storage.conftest import PRODUCTION_HASHER, T0
 
 GOOD = "correct horse battery staple"
 POLICY = auth.AuthPolicy(max_failures=5, lockout=timedelta(minutes=15), idle_timeout=timedelta(minutes=30))
@@ -33,6 +33,14 @@ def test_weak_passwords_are_refused_with_the_reason(password: str, reason: str) 
     with pytest.raises(FormError) as refused:
         auth.hash_password(password, username="operator")
     assert reason in refused.value.problems["password"]
+
+
+def test_the_production_hasher_is_argon2id_with_the_library_defaults() -> None:
+    production = PRODUCTION_HASHER  # as the module made it, before the tests' quick hasher
+    defaults = PasswordHasher()
+    assert production.type is Type.ID
+    assert (production.time_cost, production.memory_cost) == (defaults.time_cost, defaults.memory_cost)
+    assert production.memory_cost >= 19 * 1024  # RFC 9106 / OWASP minimum: 19 MiB
 
 
 def test_hash_is_argon2id_and_verifies() -> None:
