@@ -63,7 +63,7 @@ def main() -> None:
     outputs = [writer.communicate()[0] for writer in writers]
     finished = time.perf_counter()
     rows = options.writers * options.rows
-    print(f"database: {url.split('@')[-1]}  writer lock: {lock}")
+    print(f"database: {url.split('@')[-1]}  writer lock: {lock if url.startswith('sqlite') else 'n/a'}")
     print(f"{options.writers} processes started and migrated in {ready - started:.1f} s")
     print(f"{rows:,} rows committed in {finished - ready:.1f} s: {rows / (finished - ready):,.0f} rows/s")
     print("per writer (s): " + ", ".join(f"{float(o.split()[-1]):.1f}" for o in outputs))
