@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 import clv
+from clv.admin_cli import admin_app
 from clv.data import load_transactions, summarize
 from clv.datasets import load_cdnow, synthetic
 from clv.errors import ConvergenceError, DataValidationError, ModelFileError
@@ -34,6 +35,7 @@ app = typer.Typer(
     help="Customer lifetime value from transaction logs.", no_args_is_help=True, add_completion=False
 )
 console = Console(stderr=True)
+app.add_typer(admin_app, name="admin")
 
 
 @contextmanager

@@ -109,7 +109,7 @@ def test_results_page_shows_kpis_every_tab_chart_and_filters() -> None:
     assert set(table["value_tier"].astype(str)) == {"Top 1%"}
 
 
-def test_export_documentation_contact_and_unavailable_pages_render() -> None:
+def test_export_documentation_and_contact_pages_render() -> None:
     app = _run(_view_script("export", predict=True))
     assert [b.label for b in app.get("download_button")] == [
         "Download CSV",
@@ -122,6 +122,3 @@ def test_export_documentation_contact_and_unavailable_pages_render() -> None:
     docs = _run(_view_script("docs", data=None))
     assert any("The models in plain words" in m.value for m in docs.markdown)
     _run(_view_script("contact", data=None))
-    for function in ("feedback", "feature_request", "admin"):
-        page = _run(_view_script("unavailable", function, data=None))
-        assert any("not available yet" in i.value for i in page.info)

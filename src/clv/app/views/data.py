@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from clv.app import state
+from clv.app import backend, state
 from clv.app.views.common import user_errors
 from clv.config import max_upload_bytes
 from clv.data import load_customer_summary, load_transactions
@@ -101,6 +101,7 @@ def _upload() -> None:
                 )
             )
         st.session_state["uploaded_name"] = (upload.name, len(content), customer_level)
+        backend.track("upload", megabytes=round(len(content) / 1024**2, 3), customer_level=customer_level)
 
 
 def _synthetic() -> None:

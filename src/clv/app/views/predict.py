@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 import clv
-from clv.app import state
+from clv.app import backend, state
 from clv.app.views.common import need_data, user_errors
 from clv.config import TIME_UNIT_NAMES, normalise_time_unit
 from clv.models.compare import PURCHASE_MODELS
@@ -112,6 +112,7 @@ def _predict(settings: clv.Settings) -> None:
 
         results = clv.run(source, settings, progress=progress)  # type: ignore[arg-type]
         state.store_results(results)
+        backend.record_prediction(results, time.perf_counter() - started, data.name)
         status.update(
             label=f"Done in {time.perf_counter() - started:.1f} s", state="complete", expanded=False
         )
