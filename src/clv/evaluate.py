@@ -18,7 +18,7 @@ from scipy import stats
 
 from clv.data.summary import calibration_holdout
 from clv.data.transactions import Transactions
-from clv.ensemble import TIME_UNIT, Forecast, forecast
+from clv.ensemble import TIME_UNIT, Forecast, History, forecast
 from clv.errors import DataValidationError
 from clv.models.compare import PURCHASE_MODELS
 
@@ -119,12 +119,14 @@ def backtest(
     candidates: tuple[str, ...] = tuple(PURCHASE_MODELS),
     learned: bool = True,
     seed: int = 0,
+    history: History | None = None,
 ) -> Backtest:
     """Fit every model on transactions up to ``calibration_end`` and score its revenue forecast for
     ``(calibration_end, holdout_end]`` against what each customer actually spent then.
 
     Rows of ``metrics``: each purchase model x Gamma-Gamma, ``learned`` (when trained), ``ensemble`` and
-    ``baseline`` (each customer's historical revenue per week times the holdout length).
+    ``baseline`` (each customer's historical revenue per week times the holdout length). ``history`` shares
+    per-cutoff work with other forecasts on the same log (:class:`clv.ensemble.History`).
     """
     start = pd.Timestamp(str(calibration_end)).normalize()
     end = pd.Timestamp(str(holdout_end)).normalize()
@@ -134,7 +136,9 @@ def backtest(
         )
     horizon = (end - start).days / 7.0
     holdout = calibration_holdout(transactions, start, end, time_unit=TIME_UNIT).set_index("customer_id")
-    result = forecast(transactions, start, horizon, candidates=candidates, learned=learned, seed=seed)
+    result = forecast(
+        transactions, start, horizon, candidates=candidates, learned=learned, seed=seed, history=history
+    )
     actual = holdout["revenue_holdout"].reindex(result.probabilistic.index).fillna(0.0)
     predictions = pd.DataFrame(
         {f"{name} x Gamma-Gamma": values for name, values in result.all_probabilistic.items()}

@@ -30,7 +30,7 @@ import pandas as pd
 
 from clv.config import TIME_UNIT_NAMES, days_per_unit, normalise_time_unit
 from clv.data.transactions import Transactions
-from clv.ensemble import TIME_UNIT, Forecast, fit_spend_model, forecast
+from clv.ensemble import TIME_UNIT, Forecast, History, fit_spend_model, forecast, one_blas_thread
 from clv.errors import DataValidationError, ModelFileError
 from clv.evaluate import Backtest, backtest
 from clv.insights import insights
@@ -232,8 +232,11 @@ def run(
     :func:`clv.data.load_customer_summary`), which runs the probabilistic models only and says so. ``progress`` is
     called with (stage name, fraction done).
     """
-    settings = settings or Settings()
-    report = progress or (lambda stage, fraction: None)
+    with one_blas_thread():
+        return _run(data, settings or Settings(), progress or (lambda stage, fraction: None))
+
+
+def _run(data: Transactions | pd.DataFrame, settings: Settings, report: Progress) -> Results:
     timings: dict[str, float] = {}
     if isinstance(data, pd.DataFrame) and {"frequency", "recency", "T"} <= set(data.columns):
         return _run_customer_level(data, settings, report, timings)
@@ -245,6 +248,7 @@ def run(
         else log.date_range()[1].normalize()
     )
     report("Fitting the purchase and spend models and the learned model", 0.05)
+    history = History(log)
     result = forecast(
         log,
         end,
@@ -252,14 +256,14 @@ def run(
         candidates=settings.purchase_models,
         learned=settings.learned,
         seed=settings.seed,
-        interval=settings.interval,
+        history=history,
     )
     timings["forecast"] = time.perf_counter() - started
     report("Valuing customers over the horizon", 0.55)
     predictions, total = _predictions(result, settings, log)
     drivers = _drivers(result, predictions)
     timings["valuation"] = time.perf_counter() - started - timings["forecast"]
-    tested = _backtest(log, end, settings, report, result.notes)
+    tested = _backtest(history, end, settings, report, result.notes)
     timings["backtest"] = time.perf_counter() - started - sum(timings.values())
     report("Segmenting and writing insights", 0.95)
     results = _assemble(predictions, total, result, tested, drivers, settings, log, timings)
@@ -364,9 +368,9 @@ def _countries(log: Transactions, cutoff: pd.Timestamp) -> pd.Series:
 
 
 def _drivers(result: Forecast, predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    if result.learned_model is None or result.features is None:
+    if result.learned_model is None or result.features is None or result.learned_base is None:
         return {}
-    contributions = result.learned_model.contributions(result.features)
+    contributions = result.learned_model.contributions(result.features, result.learned_base)
     customers = top_drivers(contributions).reindex(predictions["customer_id"]).fillna("")
     return {
         "importance": global_importance(contributions),
@@ -377,12 +381,11 @@ def _drivers(result: Forecast, predictions: pd.DataFrame) -> dict[str, pd.DataFr
 
 
 def _backtest(
-    log: Transactions, end: pd.Timestamp, settings: Settings, report: Progress, notes: list[str]
+    history: History, end: pd.Timestamp, settings: Settings, report: Progress, notes: list[str]
 ) -> Backtest | None:
     if not settings.backtest:
         return None
-    first_day, _ = log.date_range()
-    history_weeks = (end - first_day.normalize()).days / 7.0
+    history_weeks = history.weeks_before(end)
     weeks = settings.backtest_weeks or float(np.floor(min(settings.horizon_weeks, history_weeks / 2.0)))
     if weeks < MIN_BACKTEST_WEEKS:
         notes.append(
@@ -395,12 +398,13 @@ def _backtest(
     )
     try:
         return backtest(
-            log,
+            history.log,
             calibration_end,
             end,
             candidates=settings.purchase_models,
             learned=settings.learned,
             seed=settings.seed,
+            history=history,
         )
     except DataValidationError as error:
         notes.append(f"backtest skipped: {error}")
