@@ -28,7 +28,7 @@ from clv.errors import DataValidationError, ModelFileError
 OBJECTIVES: tuple[str, ...] = ("regression", "poisson", "tweedie")
 MIN_TRAINING_ROWS = 50
 MAX_ROUNDS = 300
-EARLY_STOPPING_ROUNDS = 30
+EARLY_STOPPING_ROUNDS = 20
 MIN_ROUNDS = 10
 # Below this many rows one thread trains as fast as two and is not slowed down by a busy machine.
 SINGLE_THREAD_ROWS = 200_000
