@@ -135,6 +135,12 @@ class Forecast:
     weights: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     window_weeks: float | None = None
+    training_cutoffs: list[pd.Timestamp] = field(default_factory=list)
+
+    @property
+    def purchase_model_name(self) -> str:
+        """The chosen purchase model's name among ``clv.models.compare.PURCHASE_MODELS``."""
+        return next(name for name, kind in PURCHASE_MODELS.items() if type(self.purchase_model) is kind)
 
     @property
     def ensemble(self) -> pd.Series:
@@ -206,27 +212,42 @@ def _forecast(
     history: History,
 ) -> Forecast:
     notes: list[str] = []
-    summary = history.summary(cutoff)
     comparison = history.compare(cutoff, candidates)
-    if not comparison.models:
-        raise ConvergenceError("none of the purchase models could be fitted on this data")
-    best_name = comparison.best
-    notes.append(
-        f"purchase model: {best_name}, the lowest BIC of {', '.join(map(str, comparison.table.index))} "
-        f"({comparison.table['bic'].astype(float)[best_name]:,.1f})"
-    )
     spend_model, left_out = history.spend_model(cutoff)
     _note_left_out(left_out, notes)
-    all_probabilistic = {
-        name: expected_revenue(model, spend_model, summary, horizon_weeks)["clv"]
-        for name, model in comparison.models.items()
-    }
+    result = probabilistic_forecast(
+        history.summary(cutoff), comparison, spend_model, cutoff, horizon_weeks, notes
+    )
+    if learned:
+        _add_learned(result, history, result.purchase_model_name, seed)
+    return result
+
+
+def probabilistic_forecast(
+    summary: pd.DataFrame,
+    comparison: ModelComparison,
+    spend_model: GammaGamma,
+    cutoff: pd.Timestamp,
+    horizon_weeks: float,
+    notes: list[str],
+) -> Forecast:
+    """The probabilistic part of a forecast: every fitted purchase model x ``spend_model`` over the horizon, the
+    lowest-BIC model with a finite forecast for every customer chosen (the choice is noted).
+    ``summary`` is in weeks, indexed by customer_id."""
+    if not comparison.models:
+        raise ConvergenceError("none of the purchase models could be fitted on this data")
+    forecasts = _finite_forecasts(comparison, spend_model, summary, horizon_weeks, notes)
+    best_name = next(iter(forecasts))
+    notes.append(
+        f"purchase model: {best_name}, the lowest BIC of {', '.join(forecasts)} "
+        f"({comparison.table['bic'].astype(float)[best_name]:,.1f})"
+    )
     purchase_model = comparison.models[best_name]
-    probabilistic = expected_revenue(purchase_model, spend_model, summary, horizon_weeks)
+    probabilistic = forecasts[best_name].copy()
     probabilistic["p_alive"] = purchase_model.probability_alive(
         summary["frequency"], summary["recency"], summary["T"]
     )
-    result = Forecast(
+    return Forecast(
         cutoff=cutoff,
         horizon_weeks=horizon_weeks,
         summary=summary,
@@ -234,12 +255,38 @@ def _forecast(
         purchase_model=purchase_model,
         spend_model=spend_model,
         comparison=comparison.table,
-        all_probabilistic=all_probabilistic,
+        all_probabilistic={name: values["clv"] for name, values in forecasts.items()},
         notes=notes,
     )
-    if learned:
-        _add_learned(result, history, best_name, seed)
-    return result
+
+
+def _finite_forecasts(
+    comparison: ModelComparison,
+    spend_model: GammaGamma,
+    summary: pd.DataFrame,
+    weeks: float,
+    notes: list[str],
+) -> dict[str, pd.DataFrame]:
+    """Each fitted purchase model's :func:`expected_revenue`, best BIC first, leaving out (with a note) any model
+    whose forecast is not a finite number for some customer."""
+    forecasts = {}
+    for name in comparison.table.index:
+        if name not in comparison.models:
+            continue
+        values = expected_revenue(comparison.models[name], spend_model, summary, weeks)
+        broken = int((~np.isfinite(values.to_numpy())).any(axis=1).sum())
+        if broken:
+            notes.append(
+                f"{name} left out: its forecast over {weeks:.0f} weeks is not a finite number for {broken:,} "
+                f"customer(s) (parameters {comparison.models[name].params_})"
+            )
+            continue
+        forecasts[str(name)] = values
+    if not forecasts:
+        raise ConvergenceError(
+            f"no purchase model gives a finite forecast over {weeks:.0f} weeks for every customer"
+        )
+    return forecasts
 
 
 def _add_learned(result: Forecast, history: History, model_name: str, seed: int) -> None:
@@ -285,6 +332,7 @@ def _add_learned(result: Forecast, history: History, model_name: str, seed: int)
     result.window_weeks = window
     result.weights = _blend_weights(validation, choice.validation_prediction)
     used = cutoffs[: min(len(cutoffs), STACKED_WINDOWS)]
+    result.training_cutoffs = used
     result.notes.append(
         f"learned model: LightGBM boosted from the {model_name} x Gamma-Gamma forecast ({final.objective}, "
         f"{choice.rounds} trees, chosen by validation Poisson deviance among "
@@ -307,6 +355,8 @@ def _training_set(history: History, cutoff: pd.Timestamp, window: float, model_n
     base = expected_revenue(
         history.purchase_model(cutoff, model_name), history.spend_model(cutoff)[0], summary, window
     )
+    if not np.isfinite(base["clv"].to_numpy()).all():
+        raise ConvergenceError(f"the {model_name} forecast at {cutoff.date()} is not a finite number")
     target = history.revenue(cutoff, cutoff + pd.Timedelta(weeks=window)).reindex(features.index).fillna(0.0)
     return TrainingSet(features, target, base["clv"].reindex(features.index).to_numpy())
 

@@ -241,10 +241,14 @@ def top_drivers(contributions: pd.DataFrame, n: int = 3) -> pd.Series:
     """Each customer's ``n`` strongest drivers in words, e.g. "+ spend in the last 90 days; - days since the last
     purchase" (+ raises the prediction, - lowers it)."""
     values = contributions.to_numpy()
-    order = np.argsort(-np.abs(values), axis=1)[:, :n]
-    names = np.asarray([FEATURE_WORDS.get(c, c) for c in contributions.columns])
-    texts = []
-    for row, columns in zip(values, order, strict=True):
-        parts = [f"{'+' if row[c] >= 0 else '-'} {names[c]}" for c in columns if abs(row[c]) > 1e-12]
-        texts.append("; ".join(parts))
+    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :n]
+    picked = np.take_along_axis(values, order, axis=1)
+    names = np.asarray([FEATURE_WORDS.get(c, c) for c in contributions.columns], dtype=object)
+    parts = np.where(picked >= 0, "+ ", "- ").astype(object) + names[order]
+    # Ordered by size, so once a contribution is zero every later one is too.
+    texts = np.full(len(values), "", dtype=object)
+    for column in range(order.shape[1]):
+        shown = np.abs(picked[:, column]) > 1e-12
+        separator = np.where(texts == "", "", "; ").astype(object)
+        texts = np.where(shown, texts + separator + parts[:, column], texts)
     return pd.Series(texts, index=contributions.index, name="drivers")

@@ -30,7 +30,15 @@ import pandas as pd
 
 from clv.config import TIME_UNIT_NAMES, days_per_unit, normalise_time_unit
 from clv.data.transactions import Transactions
-from clv.ensemble import TIME_UNIT, Forecast, History, fit_spend_model, forecast, one_blas_thread
+from clv.ensemble import (
+    TIME_UNIT,
+    Forecast,
+    History,
+    fit_spend_model,
+    forecast,
+    one_blas_thread,
+    probabilistic_forecast,
+)
 from clv.errors import DataValidationError, ModelFileError
 from clv.evaluate import Backtest, backtest
 from clv.insights import insights
@@ -386,10 +394,12 @@ def _backtest(
     if not settings.backtest:
         return None
     history_weeks = history.weeks_before(end)
-    weeks = settings.backtest_weeks or float(np.floor(min(settings.horizon_weeks, history_weeks / 2.0)))
-    if weeks < MIN_BACKTEST_WEEKS:
+    # Half the history (to the nearest week: on CDNOW master that is the literature's 39-week split), at most the horizon.
+    weeks = settings.backtest_weeks or float(np.floor(min(settings.horizon_weeks, history_weeks / 2.0) + 0.5))
+    if weeks < MIN_BACKTEST_WEEKS or history_weeks - weeks < MIN_BACKTEST_WEEKS:
         notes.append(
-            f"backtest skipped: {history_weeks:.0f} weeks of history are too short to hold some back"
+            f"backtest skipped: {history_weeks:.0f} weeks of history are too short to hold back {weeks:.0f} "
+            f"weeks and keep at least {MIN_BACKTEST_WEEKS:.0f} weeks to fit on"
         )
         return None
     calibration_end = end - pd.Timedelta(weeks=weeks)
@@ -436,6 +446,7 @@ def _assemble(
         "purchase_model": result.purchase_model.model_type,
         "model_comparison": result.comparison.reset_index().to_dict(orient="records"),
         "learned_window_weeks": result.window_weeks,
+        "learned_model": _learned_metadata(result),
         "blend_weights": result.weights,
         "notes": result.notes,
         "backtest": (
@@ -446,6 +457,7 @@ def _assemble(
             if tested is not None
             else None
         ),
+        "settings": settings.to_dict(),
         "customers": len(predictions),
         "transactions": len(source),
         "timings_seconds": timings,
@@ -471,6 +483,23 @@ def _assemble(
     )
 
 
+def _learned_metadata(result: Forecast) -> dict[str, Any] | None:
+    """What the learned model is and how it was trained, in JSON-ready form (None when it was not trained)."""
+    model = result.learned_model
+    if model is None:
+        return None
+    return {
+        "objective": model.objective,
+        "trees": model.booster.num_trees(),
+        "validation_poisson_deviance": model.validation,
+        "started_from": f"{result.purchase_model.model_type} x Gamma-Gamma forecast over the window",
+        "window_weeks": result.window_weeks,
+        "training_cutoffs": [str(cutoff.date()) for cutoff in result.training_cutoffs],
+        "carried_to_weeks": result.horizon_weeks,
+        "carried_with": f"{result.purchase_model.model_type} expected purchases over the horizon / over the window",
+    }
+
+
 def _run_customer_level(
     summary: pd.DataFrame, settings: Settings, report: Progress, timings: dict[str, float]
 ) -> Results:
@@ -491,29 +520,16 @@ def _run_customer_level(
     notes = [
         "customer-level input: probabilistic models only (no transaction log for a learned model or a backtest)"
     ]
-    comparison = compare_models(weeks, settings.purchase_models)
-    purchase_model = comparison.models[comparison.best]
-    notes.append(f"purchase model: {comparison.best}, the lowest BIC of {', '.join(comparison.table.index)}")
     spend_model = fit_spend_model(weeks, notes)
-    undiscounted = customer_lifetime_value(
-        purchase_model, spend_model, weeks, settings.horizon_weeks, TIME_UNIT
-    )
-    probabilistic = undiscounted.set_index(weeks["customer_id"])
-    probabilistic["p_alive"] = purchase_model.probability_alive(
-        weeks["frequency"], weeks["recency"], weeks["T"]
-    )
     # Without a log there is no calendar date to count the next purchase from unless the table carries one.
     end = summary.attrs.get("observation_end")
-    result = Forecast(
-        cutoff=pd.Timestamp(end) if end is not None else pd.NaT,  # type: ignore[arg-type]
-        horizon_weeks=settings.horizon_weeks,
-        summary=weeks.set_index("customer_id", drop=False),
-        probabilistic=probabilistic,
-        purchase_model=purchase_model,
-        spend_model=spend_model,
-        comparison=comparison.table,
-        all_probabilistic={},
-        notes=notes,
+    result = probabilistic_forecast(
+        weeks.set_index("customer_id", drop=False),
+        compare_models(weeks, settings.purchase_models),
+        spend_model,
+        pd.Timestamp(end) if end is not None else pd.NaT,  # type: ignore[arg-type]
+        settings.horizon_weeks,
+        notes,
     )
     empty_log = Transactions.from_pandas(
         pd.DataFrame({"customer_id": [], "timestamp": pd.to_datetime([]), "amount": []})
