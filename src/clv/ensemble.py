@@ -15,9 +15,10 @@ Everything is computed at a cutoff ``E`` for a horizon of ``H`` weeks, and sees 
 3. The blend weights are non-negative least squares of the revenue in ``(E - h, E]`` on the two forecasts of it made
    at ``E - h``: the probabilistic one and the learned one validated there.
 
-Per-cutoff work (summaries, refitted models, feature tables, revenue windows) is kept in a :class:`History`, so a run
-that forecasts at ``E`` and backtests at an earlier cutoff computes each piece once. Time is in weeks inside this
-module; money in the log's currency; forecasts are undiscounted revenue.
+Per-cutoff work (summaries, refitted models, feature tables, revenue windows) is kept in a :class:`History`, so the
+stacked windows, the validation window and the blend share each piece, and several forecasts on one log (the study in
+``bench/backtest_splits.py``) can share theirs. Time is in weeks inside this module; money in the log's currency;
+forecasts are undiscounted revenue.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
@@ -255,26 +256,39 @@ def _run(data: Transactions | pd.DataFrame, settings: Settings, report: Progress
         if settings.observation_end is not None
         else log.date_range()[1].normalize()
     )
-    report("Fitting the purchase and spend models and the learned model", 0.05)
     history = History(log)
-    result = forecast(
-        log,
-        end,
-        settings.horizon_weeks,
-        candidates=settings.purchase_models,
-        learned=settings.learned,
-        seed=settings.seed,
-        history=history,
+    calibration_end = _backtest_start(history, end, settings)
+    # The backtest refits everything at an earlier cutoff: it runs on the second core, on its own DuckDB cursor,
+    # while the forecast at the observation end runs here (each sees only its own data, so results do not change).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        testing = pool.submit(_backtest, log, calibration_end, end, settings) if calibration_end else None
+        report("Fitting the purchase and spend models and the learned model", 0.05)
+        result = forecast(
+            log,
+            end,
+            settings.horizon_weeks,
+            candidates=settings.purchase_models,
+            learned=settings.learned,
+            seed=settings.seed,
+            history=history,
+        )
+        timings["forecast"] = time.perf_counter() - started
+        report("Valuing customers over the horizon", 0.55)
+        predictions, total = _predictions(result, settings, log)
+        drivers = _drivers(result, predictions)
+        timings["valuation"] = time.perf_counter() - started - timings["forecast"]
+        if calibration_end is not None:
+            report(
+                f"Backtesting: refitted on data to {calibration_end.date()}, scoring the weeks to {end.date()}",
+                0.7,
+            )
+        tested, backtest_note, timings["backtest"] = testing.result() if testing else (None, None, 0.0)
+    result.notes.extend(
+        filter(None, [_backtest_skipped(history, end, settings, calibration_end), backtest_note])
     )
-    timings["forecast"] = time.perf_counter() - started
-    report("Valuing customers over the horizon", 0.55)
-    predictions, total = _predictions(result, settings, log)
-    drivers = _drivers(result, predictions)
-    timings["valuation"] = time.perf_counter() - started - timings["forecast"]
-    tested = _backtest(history, end, settings, report, result.notes)
-    timings["backtest"] = time.perf_counter() - started - sum(timings.values())
     report("Segmenting and writing insights", 0.95)
     results = _assemble(predictions, total, result, tested, drivers, settings, log, timings)
+    timings["total"] = time.perf_counter() - started
     report("Done", 1.0)
     return results
 
@@ -388,37 +402,55 @@ def _drivers(result: Forecast, predictions: pd.DataFrame) -> dict[str, pd.DataFr
     }
 
 
-def _backtest(
-    history: History, end: pd.Timestamp, settings: Settings, report: Progress, notes: list[str]
-) -> Backtest | None:
-    if not settings.backtest:
+def _backtest_weeks(history: History, end: pd.Timestamp, settings: Settings) -> float:
+    # Half the history (to the nearest week: on CDNOW master, the literature's 39-week split), at most the horizon.
+    half = min(settings.horizon_weeks, history.weeks_before(end) / 2.0)
+    return settings.backtest_weeks or float(np.floor(half + 0.5))
+
+
+def _backtest_start(history: History, end: pd.Timestamp, settings: Settings) -> pd.Timestamp | None:
+    """The backtest's calibration end, or None when there is no backtest to run (see :func:`_backtest_skipped`)."""
+    weeks = _backtest_weeks(history, end, settings)
+    if not settings.backtest or weeks < MIN_BACKTEST_WEEKS:
         return None
-    history_weeks = history.weeks_before(end)
-    # Half the history (to the nearest week: on CDNOW master that is the literature's 39-week split), at most the horizon.
-    weeks = settings.backtest_weeks or float(np.floor(min(settings.horizon_weeks, history_weeks / 2.0) + 0.5))
-    if weeks < MIN_BACKTEST_WEEKS or history_weeks - weeks < MIN_BACKTEST_WEEKS:
-        notes.append(
-            f"backtest skipped: {history_weeks:.0f} weeks of history are too short to hold back {weeks:.0f} "
-            f"weeks and keep at least {MIN_BACKTEST_WEEKS:.0f} weeks to fit on"
-        )
+    if history.weeks_before(end) - weeks < MIN_BACKTEST_WEEKS:
         return None
-    calibration_end = end - pd.Timedelta(weeks=weeks)
-    report(
-        f"Backtesting: refitting on data to {calibration_end.date()}, scoring the last {weeks:.0f} weeks", 0.7
+    return end - pd.Timedelta(weeks=weeks)
+
+
+def _backtest_skipped(
+    history: History, end: pd.Timestamp, settings: Settings, calibration_end: pd.Timestamp | None
+) -> str | None:
+    if calibration_end is not None or not settings.backtest:
+        return None
+    return (
+        f"backtest skipped: {history.weeks_before(end):.0f} weeks of history are too short to hold back "
+        f"{_backtest_weeks(history, end, settings):.0f} weeks and keep at least {MIN_BACKTEST_WEEKS:.0f} weeks "
+        "to fit on"
     )
+
+
+def _backtest(
+    log: Transactions, calibration_end: pd.Timestamp, end: pd.Timestamp, settings: Settings
+) -> tuple[Backtest | None, str | None, float]:
+    """The backtest on a cursor of its own (DuckDB connections are not shared between threads): the result, or a
+    note saying why there is none, and the seconds it took."""
+    started = time.perf_counter()
+    cursor = log.connection.cursor()
     try:
-        return backtest(
-            history.log,
+        tested = backtest(
+            replace(log, connection=cursor),
             calibration_end,
             end,
             candidates=settings.purchase_models,
             learned=settings.learned,
             seed=settings.seed,
-            history=history,
         )
+        return tested, None, time.perf_counter() - started
     except DataValidationError as error:
-        notes.append(f"backtest skipped: {error}")
-        return None
+        return None, f"backtest skipped: {error}", time.perf_counter() - started
+    finally:
+        cursor.close()
 
 
 def _assemble(

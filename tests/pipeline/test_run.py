@@ -109,7 +109,7 @@ def test_metadata_records_what_was_done(cdnow_run: clv.Results) -> None:
     assert len(metadata["fingerprint"]) == 16 and metadata["customers"] == 23_570
     assert metadata["transactions"] == 69_659
     assert clv.Settings.from_dict(metadata["settings"]) == cdnow_run.settings
-    assert set(metadata["timings_seconds"]) == {"forecast", "valuation", "backtest"}
+    assert set(metadata["timings_seconds"]) == {"forecast", "valuation", "backtest", "total"}
     assert all(value > 0 for value in metadata["timings_seconds"].values())
     assert {"clv-platform", "numpy", "lightgbm", "duckdb"} <= set(metadata["versions"])
     learned = metadata["learned_model"]
