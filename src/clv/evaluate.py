@@ -149,7 +149,11 @@ def backtest(
     )
     actual = holdout["revenue_holdout"].reindex(result.probabilistic.index).fillna(0.0)
     predictions = pd.DataFrame(
-        {f"{name} x Gamma-Gamma": values for name, values in result.all_probabilistic.items()}
+        {
+            f"{name} x Gamma-Gamma": result.all_probabilistic[name]
+            for name in PURCHASE_MODELS
+            if name in result.all_probabilistic
+        }
     )
     if result.learned is not None:
         predictions["learned"] = result.learned
