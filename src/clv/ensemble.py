@@ -316,12 +316,17 @@ def _add_learned(result: Forecast, history: History, model_name: str, seed: int)
             f"{MIN_LEARNING_CUSTOMERS} customers before the cutoff"
         )
         return
+    base = expected_revenue(result.purchase_model, result.spend_model, result.summary, window)["clv"]
+    if not np.isfinite(base.to_numpy()).all():
+        result.notes.append(
+            f"learned model skipped: the {model_name} forecast over {window:.0f} weeks is not finite"
+        )
+        return
     validation = sets[0]
     choice = choose_objective(_stack(sets[1 : STACKED_WINDOWS + 1]), validation, seed=seed)
     recent = _stack(sets[:STACKED_WINDOWS])
     final = train(recent, choice.objective, choice.rounds, seed=seed)
     current = _with_model_features(history, result.cutoff, model_name, window)
-    base = expected_revenue(result.purchase_model, result.spend_model, result.summary, window)["clv"]
     base_values = base.reindex(current.index).to_numpy()
     per_window = pd.Series(final.predict(current, base_values), index=current.index)
     ratio = _horizon_ratio(result, window).reindex(current.index).fillna(0.0)
