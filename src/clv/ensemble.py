@@ -6,16 +6,19 @@ Everything is computed at a cutoff ``E`` for a horizon of ``H`` weeks, and sees 
    criterion that uses no holdout data). Gamma-Gamma is fitted on the repeat buyers with positive spend. Their product
    is the probabilistic forecast.
 2. The learned model (LightGBM, :mod:`clv.ml`) needs a target window the features never saw. With a target window
-   of ``h = min(H, history / 3)`` weeks, it is trained on the features at ``E - h`` against the revenue in
-   ``(E - h, E]``, stacked with the same pairs one and two windows earlier (so one season does not dominate), then
-   applied to the features at ``E`` and carried from ``h`` to ``H`` with each customer's ratio of
-   expected purchases over ``H`` and over ``h`` under the chosen purchase model (not a flat multiplier, which would
-   ignore customers dropping out). The objective is chosen on the same step one window earlier (features at
-   ``E - 2h``, validated on ``(E - h, E]``).
-3. The blend weights are non-negative least squares of the revenue in ``(E - h, E]`` on the two forecasts made at
-   ``E - h`` (probabilistic models refitted there; the learned model trained one window earlier).
+   of ``h = min(H, history / 3)`` weeks, it learns the revenue in ``(c, c + h]`` from the features at ``c`` for the
+   cutoffs ``c = E - h, E - 2h, E - 3h`` (stacked, so one season does not dominate), starting from the chosen purchase
+   model x Gamma-Gamma refitted at each ``c``. Applied at ``E``, it is carried from ``h`` to ``H`` with each
+   customer's ratio of expected purchases over ``H`` and over ``h`` under the chosen purchase model (not a flat
+   multiplier, which would ignore customers dropping out). The objective and the number of trees are chosen one
+   window earlier: trained on the cutoffs ``E - 2h ...``, validated on ``(E - h, E]``.
+3. The blend weights are non-negative least squares of the revenue in ``(E - h, E]`` on the two forecasts of it made
+   at ``E - h``: the probabilistic one and the learned one validated there.
 
-Time is in weeks inside this module; money in the log's currency; forecasts are undiscounted revenue.
+Per-cutoff work (summaries, refitted models, feature tables, revenue windows) is kept in a :class:`History`, so the
+stacked windows, the validation window and the blend share each piece, and several forecasts on one log (the study in
+``bench/backtest_splits.py``) can share theirs. Time is in weeks inside this module; money in the log's currency;
+forecasts are undiscounted revenue.
 """
 
 from __future__ import annotations
@@ -25,18 +28,93 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
+from threadpoolctl import threadpool_limits
 
 from clv.data.summary import summarize
 from clv.data.transactions import Transactions
 from clv.errors import ConvergenceError, DataValidationError
 from clv.features import feature_table, revenue_between
-from clv.ml import LearnedModel, train
-from clv.models import GammaGamma, PurchaseModel, compare_models, customer_lifetime_value
-from clv.models.compare import PURCHASE_MODELS
+from clv.ml import LearnedModel, TrainingSet, choose_objective, train
+from clv.models import GammaGamma, PurchaseModel, compare_models
+from clv.models.compare import PURCHASE_MODELS, ModelComparison
 
 TIME_UNIT = "W"
 MIN_WINDOW_WEEKS = 4.0
 MIN_LEARNING_CUSTOMERS = 200
+STACKED_WINDOWS = 3
+
+
+def one_blas_thread() -> threadpool_limits:
+    """A context limiting BLAS to one thread. The models work on vectors of a few thousand distinct histories,
+    where a second BLAS thread only adds synchronisation; on a busy machine its spinning made the fits 1.6x slower
+    (measured with ``clv.run`` on CDNOW master)."""
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _day(cutoff: pd.Timestamp | str) -> pd.Timestamp:
+    return pd.Timestamp(cutoff).normalize()
+
+
+class History:
+    """One transaction log's per-cutoff work, each piece computed once: the weekly summary, the fitted purchase
+    and spend models, the feature table, and revenue between two days."""
+
+    def __init__(self, log: Transactions) -> None:
+        self.log = log
+        self.first_day = log.date_range()[0].normalize()
+        self._summaries: dict[pd.Timestamp, pd.DataFrame] = {}
+        self._purchase_models: dict[tuple[pd.Timestamp, str], PurchaseModel] = {}
+        self._spend_models: dict[pd.Timestamp, tuple[GammaGamma, int]] = {}
+        self._features: dict[pd.Timestamp, pd.DataFrame] = {}
+        self._revenue: dict[tuple[pd.Timestamp, pd.Timestamp], pd.Series] = {}
+
+    def weeks_before(self, cutoff: pd.Timestamp) -> float:
+        """Weeks of history from the first transaction day to ``cutoff``."""
+        return (_day(cutoff) - self.first_day).days / 7.0
+
+    def summary(self, cutoff: pd.Timestamp) -> pd.DataFrame:
+        """The customer summary at ``cutoff`` in weeks, indexed by customer_id (the column is kept)."""
+        day = _day(cutoff)
+        if day not in self._summaries:
+            summary = summarize(self.log, day, time_unit=TIME_UNIT)
+            self._summaries[day] = summary.set_index("customer_id", drop=False)
+        return self._summaries[day]
+
+    def compare(self, cutoff: pd.Timestamp, candidates: tuple[str, ...]) -> ModelComparison:
+        """Fit every candidate purchase model at ``cutoff`` (kept for later use) and compare them by BIC."""
+        comparison = compare_models(self.summary(cutoff), candidates)
+        for name, model in comparison.models.items():
+            self._purchase_models[(_day(cutoff), name)] = model
+        return comparison
+
+    def purchase_model(self, cutoff: pd.Timestamp, name: str) -> PurchaseModel:
+        """Purchase model ``name`` fitted on the summary at ``cutoff``."""
+        key = (_day(cutoff), name)
+        if key not in self._purchase_models:
+            self._purchase_models[key] = PURCHASE_MODELS[name]().fit(self.summary(cutoff))
+        return self._purchase_models[key]
+
+    def spend_model(self, cutoff: pd.Timestamp) -> tuple[GammaGamma, int]:
+        """Gamma-Gamma at ``cutoff`` on the repeat buyers with positive mean spend, and how many repeat buyers
+        were left out for spending nothing."""
+        day = _day(cutoff)
+        if day not in self._spend_models:
+            self._spend_models[day] = _spend_model(self.summary(day))
+        return self._spend_models[day]
+
+    def features(self, cutoff: pd.Timestamp) -> pd.DataFrame:
+        """The DuckDB feature table at ``cutoff`` (:func:`clv.features.feature_table`)."""
+        day = _day(cutoff)
+        if day not in self._features:
+            self._features[day] = feature_table(self.log, day)
+        return self._features[day]
+
+    def revenue(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+        """Each customer's revenue on the days in ``(start, end]``."""
+        key = (_day(start), _day(end))
+        if key not in self._revenue:
+            self._revenue[key] = revenue_between(self.log, *key)
+        return self._revenue[key]
 
 
 @dataclass
@@ -54,9 +132,16 @@ class Forecast:
     learned: pd.Series | None = None
     learned_model: LearnedModel | None = None
     features: pd.DataFrame | None = None
+    learned_base: np.ndarray | None = None
     weights: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     window_weeks: float | None = None
+    training_cutoffs: list[pd.Timestamp] = field(default_factory=list)
+
+    @property
+    def purchase_model_name(self) -> str:
+        """The chosen purchase model's name among ``clv.models.compare.PURCHASE_MODELS``."""
+        return next(name for name, kind in PURCHASE_MODELS.items() if type(self.purchase_model) is kind)
 
     @property
     def ensemble(self) -> pd.Series:
@@ -70,11 +155,34 @@ class Forecast:
 
 def fit_spend_model(summary: pd.DataFrame, notes: list[str]) -> GammaGamma:
     """Gamma-Gamma on the repeat buyers with positive mean spend; the others are counted in ``notes``."""
+    model, left_out = _spend_model(summary)
+    _note_left_out(left_out, notes)
+    return model
+
+
+def _spend_model(summary: pd.DataFrame) -> tuple[GammaGamma, int]:
     usable = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
-    left_out = int(((summary["frequency"] > 0) & ~usable).sum())
+    model = GammaGamma().fit(summary.loc[usable, "frequency"], summary.loc[usable, "monetary_value"])
+    return model, int(((summary["frequency"] > 0) & ~usable).sum())
+
+
+def _note_left_out(left_out: int, notes: list[str]) -> None:
     if left_out:
         notes.append(f"{left_out:,} repeat buyer(s) with zero spend were left out of the spend model")
-    return GammaGamma().fit(summary.loc[usable, "frequency"], summary.loc[usable, "monetary_value"])
+
+
+def expected_revenue(
+    purchase_model: PurchaseModel, spend_model: GammaGamma, summary: pd.DataFrame, weeks: float
+) -> pd.DataFrame:
+    """Expected purchases in the next ``weeks``, expected spend per purchase, and their product (undiscounted
+    revenue, currency), per customer of ``summary`` (Fader, Hardie & Lee 2005)."""
+    frequency, recency, age = summary["frequency"], summary["recency"], summary["T"]
+    purchases = purchase_model.expected_purchases(weeks, frequency, recency, age)
+    spend = spend_model.expected_average_value(frequency, summary["monetary_value"])
+    return pd.DataFrame(
+        {"expected_purchases": purchases, "expected_avg_value": spend, "clv": purchases * spend},
+        index=summary.index,
+    )
 
 
 def forecast(
@@ -85,53 +193,105 @@ def forecast(
     candidates: tuple[str, ...] = tuple(PURCHASE_MODELS),
     learned: bool = True,
     seed: int = 0,
-    interval: float = 0.8,
+    history: History | None = None,
 ) -> Forecast:
-    """All forecasts of revenue in ``(cutoff, cutoff + horizon_weeks]`` from transactions up to ``cutoff``."""
-    cutoff = pd.Timestamp(cutoff).normalize()
+    """All forecasts of revenue in ``(cutoff, cutoff + horizon_weeks]`` from transactions up to ``cutoff``.
+
+    ``history`` shares per-cutoff work with other forecasts on the same log (a new one is made when missing).
+    """
+    with one_blas_thread():
+        return _forecast(log, _day(cutoff), horizon_weeks, candidates, learned, seed, history or History(log))
+
+
+def _forecast(
+    log: Transactions,
+    cutoff: pd.Timestamp,
+    horizon_weeks: float,
+    candidates: tuple[str, ...],
+    learned: bool,
+    seed: int,
+    history: History,
+) -> Forecast:
     notes: list[str] = []
-    summary = summarize(log, cutoff, time_unit=TIME_UNIT)
-    comparison = compare_models(summary, candidates)
+    comparison = history.compare(cutoff, candidates)
+    spend_model, left_out = history.spend_model(cutoff)
+    _note_left_out(left_out, notes)
+    result = probabilistic_forecast(
+        history.summary(cutoff), comparison, spend_model, cutoff, horizon_weeks, notes
+    )
+    if learned:
+        _add_learned(result, history, result.purchase_model_name, seed)
+    return result
+
+
+def probabilistic_forecast(
+    summary: pd.DataFrame,
+    comparison: ModelComparison,
+    spend_model: GammaGamma,
+    cutoff: pd.Timestamp,
+    horizon_weeks: float,
+    notes: list[str],
+) -> Forecast:
+    """The probabilistic part of a forecast: every fitted purchase model x ``spend_model`` over the horizon, the
+    lowest-BIC model with a finite forecast for every customer chosen (the choice is noted).
+    ``summary`` is in weeks, indexed by customer_id."""
     if not comparison.models:
         raise ConvergenceError("none of the purchase models could be fitted on this data")
-    best_name = comparison.best
+    forecasts = _finite_forecasts(comparison, spend_model, summary, horizon_weeks, notes)
+    best_name = next(iter(forecasts))
     notes.append(
-        f"purchase model: {best_name}, the lowest BIC of {', '.join(map(str, comparison.table.index))} "
+        f"purchase model: {best_name}, the lowest BIC of {', '.join(forecasts)} "
         f"({comparison.table['bic'].astype(float)[best_name]:,.1f})"
     )
-    spend_model = fit_spend_model(summary, notes)
-    all_probabilistic = {
-        name: customer_lifetime_value(
-            model, spend_model, summary, horizon_weeks, TIME_UNIT, interval=interval
-        ).set_index(summary["customer_id"])["clv"]
-        for name, model in comparison.models.items()
-    }
     purchase_model = comparison.models[best_name]
-    probabilistic = customer_lifetime_value(
-        purchase_model, spend_model, summary, horizon_weeks, TIME_UNIT, interval=interval
-    ).set_index(summary["customer_id"])
+    probabilistic = forecasts[best_name].copy()
     probabilistic["p_alive"] = purchase_model.probability_alive(
         summary["frequency"], summary["recency"], summary["T"]
     )
-    result = Forecast(
+    return Forecast(
         cutoff=cutoff,
         horizon_weeks=horizon_weeks,
-        summary=summary.set_index("customer_id", drop=False),
+        summary=summary,
         probabilistic=probabilistic,
         purchase_model=purchase_model,
         spend_model=spend_model,
         comparison=comparison.table,
-        all_probabilistic=all_probabilistic,
+        all_probabilistic={name: values["clv"] for name, values in forecasts.items()},
         notes=notes,
     )
-    if learned:
-        _add_learned(result, log, type(purchase_model), seed)
-    return result
 
 
-def _add_learned(result: Forecast, log: Transactions, model_class: type[PurchaseModel], seed: int) -> None:
-    first_day, _ = log.date_range()
-    history_weeks = (result.cutoff - first_day.normalize()).days / 7.0
+def _finite_forecasts(
+    comparison: ModelComparison,
+    spend_model: GammaGamma,
+    summary: pd.DataFrame,
+    weeks: float,
+    notes: list[str],
+) -> dict[str, pd.DataFrame]:
+    """Each fitted purchase model's :func:`expected_revenue`, best BIC first, leaving out (with a note) any model
+    whose forecast is not a finite number for some customer."""
+    forecasts = {}
+    for name in comparison.table.index:
+        if name not in comparison.models:
+            continue
+        values = expected_revenue(comparison.models[name], spend_model, summary, weeks)
+        broken = int((~np.isfinite(values.to_numpy())).any(axis=1).sum())
+        if broken:
+            notes.append(
+                f"{name} left out: its forecast over {weeks:.0f} weeks is not a finite number for {broken:,} "
+                f"customer(s) (parameters {comparison.models[name].params_})"
+            )
+            continue
+        forecasts[str(name)] = values
+    if not forecasts:
+        raise ConvergenceError(
+            f"no purchase model gives a finite forecast over {weeks:.0f} weeks for every customer"
+        )
+    return forecasts
+
+
+def _add_learned(result: Forecast, history: History, model_name: str, seed: int) -> None:
+    history_weeks = history.weeks_before(result.cutoff)
     window = float(np.floor(min(result.horizon_weeks, history_weeks / 3.0)))
     if window < MIN_WINDOW_WEEKS:
         result.notes.append(
@@ -140,35 +300,51 @@ def _add_learned(result: Forecast, log: Transactions, model_class: type[Purchase
         )
         return
     step = pd.Timedelta(weeks=window)
+    cutoffs = [
+        result.cutoff - k * step
+        for k in range(1, STACKED_WINDOWS + 2)
+        if history.weeks_before(result.cutoff - k * step) >= MIN_WINDOW_WEEKS
+    ]
     try:
-        latest = _training_set(log, result.cutoff - step, window, model_class)
-        earlier = _stacked_training_sets(log, result.cutoff - 2 * step, window, model_class, first_day)
-        recent = _stacked_training_sets(log, result.cutoff - step, window, model_class, first_day)
+        sets = [_training_set(history, cutoff, window, model_name) for cutoff in cutoffs]
     except (DataValidationError, ConvergenceError) as error:
         result.notes.append(f"learned model skipped: {error}")
         return
-    if min(len(earlier[0]), len(latest[0])) < MIN_LEARNING_CUSTOMERS:
+    if len(sets) < 2 or min(len(sets[0]), len(sets[1])) < MIN_LEARNING_CUSTOMERS:
         result.notes.append(
-            f"learned model skipped: fewer than {MIN_LEARNING_CUSTOMERS} customers in a training window"
+            f"learned model skipped: fewer than two training windows of {window:.0f} weeks with at least "
+            f"{MIN_LEARNING_CUSTOMERS} customers before the cutoff"
         )
         return
-    inner = train(*earlier, validation=latest, seed=seed)
-    final = train(*recent, objective=inner.objective, seed=seed)
-    current = _with_model_features(
-        feature_table(log, result.cutoff), result.summary, result.purchase_model, result.spend_model, window
-    )
-    per_window = pd.Series(final.predict(current), index=current.index)
+    base = expected_revenue(result.purchase_model, result.spend_model, result.summary, window)["clv"]
+    if not np.isfinite(base.to_numpy()).all():
+        result.notes.append(
+            f"learned model skipped: the {model_name} forecast over {window:.0f} weeks is not finite"
+        )
+        return
+    validation = sets[0]
+    choice = choose_objective(_stack(sets[1 : STACKED_WINDOWS + 1]), validation, seed=seed)
+    recent = _stack(sets[:STACKED_WINDOWS])
+    final = train(recent, choice.objective, choice.rounds, seed=seed)
+    current = _with_model_features(history, result.cutoff, model_name, window)
+    base_values = base.reindex(current.index).to_numpy()
+    per_window = pd.Series(final.predict(current, base_values), index=current.index)
     ratio = _horizon_ratio(result, window).reindex(current.index).fillna(0.0)
     result.learned = (per_window * ratio).reindex(result.probabilistic.index).fillna(0.0).rename("learned")
+    final.validation = choice.scores
     result.learned_model = final
     result.features = current
+    result.learned_base = base_values
     result.window_weeks = window
-    result.weights = _blend_weights(log, result.cutoff - step, window, model_class, inner, latest[1])
+    result.weights = _blend_weights(validation, choice.validation_prediction)
+    used = cutoffs[: min(len(cutoffs), STACKED_WINDOWS)]
+    result.training_cutoffs = used
     result.notes.append(
-        f"learned model: LightGBM ({final.objective}, chosen by validation RMSE among "
-        f"{', '.join(f'{k} {v:,.2f}' for k, v in inner.validation.items())}), trained on {len(recent[0]):,} "
-        f"customer-windows (features at a cutoff against revenue in the next {window:.0f} weeks, windows ending "
-        f"{result.cutoff.date()} and earlier), carried to "
+        f"learned model: LightGBM boosted from the {model_name} x Gamma-Gamma forecast ({final.objective}, "
+        f"{choice.rounds} trees, chosen by validation Poisson deviance among "
+        f"{', '.join(f'{k} {v:,.3f}' for k, v in choice.scores.items())} on the window ending "
+        f"{result.cutoff.date()}), trained on {len(recent):,} customer-windows (features at "
+        f"{', '.join(str(c.date()) for c in used)} against revenue in the next {window:.0f} weeks), carried to "
         f"{result.horizon_weeks:.1f} weeks with the {result.purchase_model.model_type} expected-purchase curve"
     )
     result.notes.append(
@@ -177,75 +353,42 @@ def _add_learned(result: Forecast, log: Transactions, model_class: type[Purchase
     )
 
 
-def _refitted_at(
-    log: Transactions, cutoff: pd.Timestamp, window: float, model_class: type[PurchaseModel]
-) -> tuple[pd.DataFrame, pd.Series]:
-    """At ``cutoff``: the feature table with the purchase and spend models refitted there, and those models'
-    revenue forecast over the next ``window`` weeks."""
-    summary = summarize(log, cutoff, time_unit=TIME_UNIT)
-    purchase_model = model_class().fit(summary)
-    spend_model = fit_spend_model(summary, [])
-    features = _with_model_features(
-        feature_table(log, cutoff),
-        summary.set_index("customer_id", drop=False),
-        purchase_model,
-        spend_model,
-        window,
+def _training_set(history: History, cutoff: pd.Timestamp, window: float, model_name: str) -> TrainingSet:
+    """Features at ``cutoff``, revenue in the next ``window`` weeks, and the probabilistic forecast of it made at
+    ``cutoff`` (the purchase and spend models refitted there)."""
+    features = _with_model_features(history, cutoff, model_name, window)
+    summary = history.summary(cutoff)
+    base = expected_revenue(
+        history.purchase_model(cutoff, model_name), history.spend_model(cutoff)[0], summary, window
     )
-    valued = customer_lifetime_value(purchase_model, spend_model, summary, window, TIME_UNIT)
-    return features, valued.set_index(summary["customer_id"])["clv"]
+    if not np.isfinite(base["clv"].to_numpy()).all():
+        raise ConvergenceError(f"the {model_name} forecast at {cutoff.date()} is not a finite number")
+    target = history.revenue(cutoff, cutoff + pd.Timedelta(weeks=window)).reindex(features.index).fillna(0.0)
+    return TrainingSet(features, target, base["clv"].reindex(features.index).to_numpy())
 
 
-def _training_set(
-    log: Transactions, cutoff: pd.Timestamp, window: float, model_class: type[PurchaseModel]
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Features at ``cutoff`` (with the purchase and spend models refitted there) and revenue in the next window."""
-    features, _ = _refitted_at(log, cutoff, window, model_class)
-    target = (
-        revenue_between(log, cutoff, cutoff + pd.Timedelta(weeks=window)).reindex(features.index).fillna(0.0)
-    )
-    return features, target
-
-
-def _stacked_training_sets(
-    log: Transactions,
-    last_cutoff: pd.Timestamp,
-    window: float,
-    model_class: type[PurchaseModel],
-    first_day: pd.Timestamp,
-    max_windows: int = 3,
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Training sets at ``last_cutoff`` and up to ``max_windows - 1`` earlier cutoffs a window apart, stacked, so no
-    single season dominates; cutoffs with less than ``MIN_WINDOW_WEEKS`` of history are skipped."""
-    step = pd.Timedelta(weeks=window)
-    parts = []
-    for k in range(max_windows):
-        cutoff = last_cutoff - k * step
-        if (cutoff - first_day.normalize()).days / 7.0 < MIN_WINDOW_WEEKS:
-            break
-        parts.append(_training_set(log, cutoff, window, model_class))
-    if not parts:
-        raise DataValidationError("no training window has enough history before it")
-    features = pd.concat([p[0] for p in parts], ignore_index=True)
-    target = pd.concat([p[1] for p in parts], ignore_index=True)
+def _stack(sets: list[TrainingSet]) -> TrainingSet:
+    features = pd.concat([s.features for s in sets], ignore_index=True)
     if "country" in features:
         features["country"] = features["country"].astype("category")
-    return features, target
+    target = pd.concat([s.target for s in sets], ignore_index=True)
+    return TrainingSet(features, target, np.concatenate([s.base for s in sets]))
 
 
 def _with_model_features(
-    features: pd.DataFrame,
-    summary: pd.DataFrame,
-    purchase_model: PurchaseModel,
-    spend_model: GammaGamma,
-    window: float,
+    history: History, cutoff: pd.Timestamp, model_name: str, window: float
 ) -> pd.DataFrame:
-    rows = summary.reindex(features.index)
+    """The feature table at ``cutoff`` plus the refitted models' P(alive), expected purchases over ``window`` and
+    expected spend per purchase."""
+    features = history.features(cutoff).copy()
+    rows = history.summary(cutoff).reindex(features.index)
     frequency, recency, age = rows["frequency"], rows["recency"], rows["T"]
-    features = features.copy()
+    purchase_model = history.purchase_model(cutoff, model_name)
     features["p_alive"] = purchase_model.probability_alive(frequency, recency, age)
     features["expected_purchases"] = purchase_model.expected_purchases(window, frequency, recency, age)
-    features["expected_avg_value"] = spend_model.expected_average_value(frequency, rows["monetary_value"])
+    features["expected_avg_value"] = history.spend_model(cutoff)[0].expected_average_value(
+        frequency, rows["monetary_value"]
+    )
     # DuckDB's parallel sums differ in their last bits from run to run; rounding keeps LightGBM reproducible.
     numeric = features.select_dtypes("number").columns
     features[numeric] = features[numeric].round(6)
@@ -263,21 +406,10 @@ def _horizon_ratio(result: Forecast, window: float) -> pd.Series:
     return pd.Series(ratio, index=summary.index)
 
 
-def _blend_weights(
-    log: Transactions,
-    cutoff: pd.Timestamp,
-    window: float,
-    model_class: type[PurchaseModel],
-    inner: LearnedModel,
-    actual: pd.Series,
-) -> dict[str, float]:
-    """NNLS weights of actual revenue in (cutoff, cutoff + window] on the two forecasts made at ``cutoff``."""
-    features, probabilistic = _refitted_at(log, cutoff, window, model_class)
-    learned = pd.Series(inner.predict(features), index=features.index)
-    design = np.column_stack(
-        [probabilistic.reindex(actual.index).fillna(0.0), learned.reindex(actual.index).fillna(0.0)]
-    )
-    weights, _ = nnls(design, actual.to_numpy(float))
+def _blend_weights(validation: TrainingSet, learned: np.ndarray) -> dict[str, float]:
+    """NNLS weights of the validation window's actual revenue on its probabilistic and learned forecasts."""
+    design = np.column_stack([validation.base, learned])
+    weights, _ = nnls(design, validation.target.to_numpy(float))
     if not np.any(weights > 0):
         weights = np.array([1.0, 0.0])
     return {"probabilistic": float(weights[0]), "learned": float(weights[1])}
