@@ -5,7 +5,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SHARED_DATA = Path(__file__).parents[2].parent / "shared" / "data"
+# The shared data sit next to the repository (../shared/data), whether it is checked out as /work/main or as a
+# worktree one level deeper.
+SHARED_DATA = next(
+    (
+        folder / "shared" / "data"
+        for folder in Path(__file__).parents
+        if (folder / "shared" / "data").is_dir()
+    ),
+    Path(__file__).parents[2].parent / "shared" / "data",
+)
 DONATIONS = Path(__file__).parent / "data" / "donations.csv"
 
 

@@ -211,17 +211,10 @@ def test_delta_interval_agrees_with_parameter_draws(
     _, low, high = model.expected_purchases_interval(39, head["frequency"], head["recency"], head["T"])  # type: ignore[attr-defined]
     rng = np.random.default_rng(1)
     draws = np.exp(rng.multivariate_normal(model.log_params_, model.covariance_log_, 2000))  # type: ignore[attr-defined]
+    histories = model.histories(head["frequency"], head["recency"], head["T"])  # type: ignore[attr-defined]
+    rows = histories.customer_history
     sampled = np.array(
-        [
-            model._conditional_curve(
-                p,
-                np.array([39.0]),
-                head["frequency"].to_numpy(float),
-                head["recency"].to_numpy(),
-                head["T"].to_numpy(),
-            )[:, 0]  # type: ignore[attr-defined]
-            for p in draws
-        ]
+        [model._conditional_curve(p, np.array([39.0]), histories)[rows, 0] for p in draws]  # type: ignore[attr-defined]
     )
     np.testing.assert_allclose(low, np.quantile(sampled, 0.1, axis=0), rtol=0.02)
     np.testing.assert_allclose(high, np.quantile(sampled, 0.9, axis=0), rtol=0.02)

@@ -12,13 +12,13 @@ follow the first purchase) and keeps the second term for ``x = 0``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from clv.models.purchase import PurchaseModel
+from clv.models.histories import Histories
+from clv.models.purchase import PurchaseModel, log_mixture
 
 
 class BetaGeo(PurchaseModel):
@@ -29,52 +29,59 @@ class BetaGeo(PurchaseModel):
     # 0 for BG/NBD; 1 for MBG/NBD, where a customer may drop out right after the first purchase.
     dropout_shift: ClassVar[int] = 0
 
-    def _log_likelihood_terms(
-        self, log_params: np.ndarray, data: Sequence[np.ndarray], gradient: bool
+    def _history_log_likelihood(
+        self, log_params: np.ndarray, histories: Histories, gradient: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``log A1`` depends on the (x, T) point only and ``log A2`` on the (x, t_x) point, so the logarithms are taken
+        once per point; each history adds one log-sum-exp, and the gradient is gathered back onto points and levels
+        with weighted counts (``np.bincount``) rather than formed per history."""
         r, alpha, a, b = np.exp(log_params)
-        x, t_x, age, levels, level = data
+        h = histories
         k = self.dropout_shift
-        # Special functions of the purchase count, once per distinct count.
-        has_second_level = (levels > 0) | (k == 1)
-        b_first = b + levels + k
-        b_second = np.where(
-            has_second_level, b + levels + k - 1, b + 1.0
-        )  # a valid value where the term is absent
+        x = h.levels
+        # Per frequency level: the beta-function ratios and the NBD constant.
+        has_second = (x > 0) | (k == 1)
+        b_first = b + x + k
+        b_second = np.where(has_second, b + x + k - 1, b + 1.0)  # a valid value where the term is absent
         log_beta_ab = betaln(a, b)
-        first_const = (betaln(a, b_first) - log_beta_ab)[level]
-        second_const = np.where(has_second_level, betaln(a + 1, b_second) - log_beta_ab, -np.inf)[level]
-        log_alpha_age = np.log(alpha + age)
-        log_alpha_recency = np.log(alpha + t_x)
-        log_a1 = first_const - (r + x) * log_alpha_age
-        log_a2 = second_const - (r + x) * log_alpha_recency
-        log_sum = np.logaddexp(log_a1, log_a2)
-        terms = (gammaln(r + levels) - gammaln(r))[level] + r * np.log(alpha) + log_sum
+        first_const = betaln(a, b_first) - log_beta_ab
+        second_const = np.where(has_second, betaln(a + 1, b_second) - log_beta_ab, -np.inf)
+        level_const = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+        # Per point: (r + x) log(alpha + time).
+        point_x = x[h.point_level]
+        log_alpha_time = np.log(alpha + h.point_time)
+        rate_term = (r + point_x) * log_alpha_time
+        log_a1 = (first_const[h.point_level] - rate_term)[h.age_point]
+        log_a2 = (second_const[h.point_level] - rate_term)[h.recency_point]
+        log_sum, second_share = log_mixture(log_a1, log_a2)
+        terms = level_const[h.level] + log_sum
         if not gradient:
             return terms, None
-        w1 = np.exp(log_a1 - log_sum)
-        w2 = np.exp(log_a2 - log_sum)
-        d_beta_a = digamma(a) - digamma(a + b)
-        d_beta_b = digamma(b) - digamma(a + b)
-        first_a = (digamma(a) - digamma(a + b_first))[level]
-        second_a = (digamma(a + 1) - digamma(a + 1 + b_second))[level]
-        first_b = (digamma(b_first) - digamma(a + b_first))[level]
-        second_b = np.where(has_second_level, digamma(b_second) - digamma(a + 1 + b_second), 0.0)[level]
-        d_r = (
-            (digamma(r + levels) - digamma(r))[level]
-            + np.log(alpha)
-            - w1 * log_alpha_age
-            - w2 * log_alpha_recency
+        n_points = h.point_time.size
+        weighted_second = h.weights * second_share
+        second_weight = np.bincount(h.recency_point, weights=weighted_second, minlength=n_points)
+        first_weight = h.point_weight - np.bincount(h.age_point, weights=weighted_second, minlength=n_points)
+        point_total = first_weight + second_weight
+        first_level = np.bincount(h.point_level, weights=first_weight, minlength=x.size)
+        second_level = np.bincount(h.point_level, weights=second_weight, minlength=x.size)
+        level_weight = h.level_weight
+        d_r = level_weight @ (digamma(r + x) - digamma(r) + np.log(alpha)) - point_total @ log_alpha_time
+        d_alpha = r * level_weight.sum() / alpha - point_total @ ((r + point_x) / (alpha + h.point_time))
+        d_a = (
+            first_level @ (digamma(a) - digamma(a + b_first))
+            + second_level @ np.where(has_second, digamma(a + 1) - digamma(a + 1 + b_second), 0.0)
+            - level_weight.sum() * (digamma(a) - digamma(a + b))
         )
-        d_alpha = r / alpha - (r + x) * (w1 / (alpha + age) + w2 / (alpha + t_x))
-        d_a = w1 * first_a + w2 * second_a - d_beta_a
-        d_b = w1 * first_b + w2 * second_b - d_beta_b
-        return terms, np.column_stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
+        d_b = (
+            first_level @ (digamma(b_first) - digamma(a + b_first))
+            + second_level @ np.where(has_second, digamma(b_second) - digamma(a + 1 + b_second), 0.0)
+            - level_weight.sum() * (digamma(b) - digamma(a + b))
+        )
+        return terms, np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
-    def _probability_alive(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
-    ) -> np.ndarray:
+    def _probability_alive(self, params: np.ndarray, histories: Histories) -> np.ndarray:
         r, alpha, a, b = params
+        x, t_x, age = histories.frequency, histories.recency, histories.age
         k = self.dropout_shift
         has_second = (x > 0) | (k == 1)
         log_ratio = (

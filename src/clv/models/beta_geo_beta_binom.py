@@ -16,7 +16,7 @@ summed in log space. Times are counted in opportunities ("periods").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar, Self
 
 import numpy as np
@@ -24,7 +24,15 @@ import pandas as pd
 from scipy.special import betaln, digamma, gammaln, logsumexp
 
 from clv.errors import DataValidationError
-from clv.models.base import MIN_CUSTOMERS, ArrayLike, Model, check_weights, compress, fingerprint
+from clv.models.base import (
+    MIN_CUSTOMERS,
+    ArrayLike,
+    Model,
+    check_weights,
+    compress,
+    fingerprint,
+    single_blas_thread,
+)
 from clv.models.purchase import purchase_inputs
 
 MAX_WAIT_PERIODS = 100_000
@@ -41,12 +49,23 @@ def _log_beta_ratio_grad(
     return value, d_a, d_b
 
 
+@dataclass(frozen=True)
+class Opportunities:
+    """Distinct (purchases, opportunity of the last purchase, opportunities) rows and their customer counts."""
+
+    frequency: np.ndarray
+    recency: np.ndarray
+    n_periods: np.ndarray
+    weights: np.ndarray
+
+
 class BetaGeoBetaBinom(Model):
     """BG/BB model with parameters ``alpha, beta`` (purchase probability) and ``gamma, delta`` (dropout)."""
 
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
     model_type: ClassVar[str] = "BG/BB"
 
+    @single_blas_thread
     def fit(
         self,
         frequency: ArrayLike | pd.DataFrame,
@@ -64,8 +83,9 @@ class BetaGeoBetaBinom(Model):
         if not np.any((x > 0) & (w > 0)):
             raise DataValidationError("no repeat purchases: a purchase model cannot be fitted")
         (ux, utx, un), uw, _ = compress(x, t_x, n, weights=w)
-        log_params, converged, message = self._maximise([ux, utx, un], uw)
-        self._set_fit(log_params, [ux, utx, un], uw)
+        opportunities = Opportunities(ux, utx, un, uw)
+        log_params, converged, message = self._maximise(opportunities)
+        self._set_fit(log_params, opportunities)
         self.converged_ = converged
         self.optimizer_message_ = message
         self.time_unit_ = "periods"
@@ -86,15 +106,22 @@ class BetaGeoBetaBinom(Model):
             )
         return x, t_x, n
 
-    def _initial_log_params(self, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+    def _initial_log_params(self, data: Opportunities) -> np.ndarray:
         return np.zeros(4)
 
-    def _log_likelihood_terms(
-        self, log_params: np.ndarray, data: Sequence[np.ndarray], gradient: bool
+    def _log_likelihood(
+        self, log_params: np.ndarray, data: Opportunities, gradient: bool
+    ) -> tuple[float, np.ndarray | None]:
+        terms, grads = self._row_log_likelihood(log_params, data, gradient)
+        return float(data.weights @ terms), (None if grads is None else data.weights @ grads)
+
+    def _row_log_likelihood(
+        self, log_params: np.ndarray, data: Opportunities, gradient: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Log-likelihood of each row and, if ``gradient``, its derivatives with respect to ``log_params``."""
         alpha, beta, gamma, delta = np.exp(log_params)
-        x, t_x, n = (d[:, None] for d in data)
-        i = np.arange(int(np.max(data[2]) if data[2].size else 0) + 1)[None, :]
+        x, t_x, n = data.frequency[:, None], data.recency[:, None], data.n_periods[:, None]
+        i = np.arange(int(np.max(data.n_periods) if data.n_periods.size else 0) + 1)[None, :]
         # Column 0: alive through all n opportunities; columns 1..: dropout right after opportunity t_x + i.
         purchase_second = np.concatenate([n - x, t_x - x + i[:, :-1] + 0 * x], axis=1)
         dropout_first = np.concatenate([0 * x, 1 + 0 * i[:, :-1] + 0 * x], axis=1)
@@ -127,7 +154,9 @@ class BetaGeoBetaBinom(Model):
         """P(the customer is still active after the last of the ``n_periods`` opportunities), FHS (2010) eq. 11."""
         x, t_x, n = self._data(frequency, recency, n_periods)
         alpha, beta, gamma, delta = self._params()
-        log_l, _ = self._log_likelihood_terms(self.log_params_, [x, t_x, n], gradient=False)
+        log_l, _ = self._row_log_likelihood(
+            self.log_params_, Opportunities(x, t_x, n, np.ones(x.size)), False
+        )
         log_alive = betaln(alpha + x, beta + n - x) - betaln(alpha, beta)
         log_alive += betaln(gamma, delta + n + 1) - betaln(gamma, delta)
         return np.exp(log_alive - log_l)
@@ -139,7 +168,9 @@ class BetaGeoBetaBinom(Model):
         x, t_x, n = self._data(frequency, recency, n_periods)
         alpha, beta, gamma, delta = self._params()
         future = np.asarray(t, dtype="float64")
-        log_l, _ = self._log_likelihood_terms(self.log_params_, [x, t_x, n], gradient=False)
+        log_l, _ = self._row_log_likelihood(
+            self.log_params_, Opportunities(x, t_x, n, np.ones(x.size)), False
+        )
         lead = betaln(alpha + x + 1, beta + n - x) - betaln(alpha, beta) - log_l
         lead += gammaln(gamma + delta) - gammaln(1 + delta)
         bracket = np.exp(gammaln(1 + delta + n) - gammaln(gamma + delta + n)) - np.exp(
