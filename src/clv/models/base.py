@@ -111,6 +111,11 @@ def compress(*columns: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarray
     return unique, summed, inverse
 
 
+def quadratic_forms(gradient: np.ndarray, covariance: np.ndarray) -> np.ndarray:
+    """``g' C g`` for every row ``g`` of ``gradient`` (clipped at 0): the delta-method variance of each prediction."""
+    return np.clip(((gradient @ covariance) * gradient).sum(axis=1), 0.0, None)
+
+
 def _positions(mask: np.ndarray) -> str:
     where = np.flatnonzero(mask)
     shown = ", ".join(str(int(i)) for i in where[:5])
@@ -290,9 +295,9 @@ class Model:
         self._check_fitted()
         estimate = predict(self._params())
         gradient = self.log_prediction_gradient(predict, estimate)
-        variance = np.einsum("ij,jk,ik->i", gradient, self.covariance_log_, gradient)
+        variance = quadratic_forms(gradient, self.covariance_log_)
         z = stats.norm.ppf(0.5 + level / 2.0)
-        spread = np.exp(z * np.sqrt(np.clip(variance, 0.0, None)))
+        spread = np.exp(z * np.sqrt(variance))
         return estimate, estimate / spread, estimate * spread
 
     def log_prediction_gradient(

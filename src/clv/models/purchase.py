@@ -177,10 +177,12 @@ class PurchaseModel(Model):
 
     def _conditional_curve(self, params: np.ndarray, ts: np.ndarray, histories: Histories) -> np.ndarray:
         """Expected purchases in the next ``ts`` (one column per horizon) given each history: P(alive) x the
-        expected purchases of a customer known to be alive (P(alive) computed once for all horizons)."""
+        expected purchases of a customer known to be alive. P(alive) is computed once for all horizons, and the
+        second factor, which depends on (x, T) only, once per point."""
         alive = self._probability_alive(params, histories)
-        x, age = histories.frequency, histories.age
-        return np.column_stack([self._expected_if_alive(params, t, x, age) for t in ts]) * alive[:, None]
+        x, time = histories.levels[histories.point_level], histories.point_time
+        if_alive = np.column_stack([self._expected_if_alive(params, t, x, time) for t in ts])
+        return if_alive[histories.age_point] * alive[:, None]
 
     # --- formulas per model -------------------------------------------------------------------------------------
     def _history_log_likelihood(

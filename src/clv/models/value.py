@@ -23,7 +23,7 @@ from scipy import stats
 
 from clv.config import days_per_unit, normalise_time_unit
 from clv.errors import DataValidationError
-from clv.models.base import single_blas_thread
+from clv.models.base import quadratic_forms, single_blas_thread
 from clv.models.gamma_gamma import GammaGamma
 from clv.models.histories import Histories
 from clv.models.purchase import PurchaseModel, purchase_inputs
@@ -96,10 +96,10 @@ def customer_lifetime_value(
     z = stats.norm.ppf(0.5 + interval / 2.0)
     clv = purchases[history] * spend_values * margin
     clv_sd = np.sqrt(
-        _quadratic(purchases_gradient, purchase_model.covariance_log_)[history]
-        + _quadratic(spend_gradient, spend_model.covariance_log_)
+        quadratic_forms(purchases_gradient, purchase_model.covariance_log_)[history]
+        + quadratic_forms(spend_gradient, spend_model.covariance_log_)
     )
-    horizon_sd = np.sqrt(_quadratic(horizon_gradient, purchase_model.covariance_log_))[history]
+    horizon_sd = np.sqrt(quadratic_forms(horizon_gradient, purchase_model.covariance_log_))[history]
     expected = horizon_purchases[history]
     result = pd.DataFrame(
         {
@@ -133,10 +133,6 @@ def _with_gradient(
 ) -> tuple[np.ndarray, np.ndarray]:
     estimate = predict(np.exp(model.log_params_))
     return estimate, model.log_prediction_gradient(predict, estimate)
-
-
-def _quadratic(gradient: np.ndarray, covariance: np.ndarray) -> np.ndarray:
-    return np.clip(np.einsum("ij,jk,ik->i", gradient, covariance, gradient), 0.0, None)
 
 
 def _total_interval(
