@@ -37,13 +37,42 @@ def fitted(cdnow_summary: pd.DataFrame) -> dict[str, object]:
     }
 
 
+HISTORY = ([1, 2], [3.0, 5.0], [6.0, 8.0])
+UNFITTED_CALLS = {
+    "purchase": [
+        lambda m: m.probability_alive(*HISTORY),
+        lambda m: m.expected_purchases(10, *HISTORY),
+        lambda m: m.expected_purchases_interval(10, *HISTORY),
+        lambda m: m.expected_purchases_new_customer(10),
+        lambda m: m.probability_of_purchases(2, 10),
+        lambda m: m.time_to_next_purchase(*HISTORY),
+        lambda m: m.log_likelihood(*HISTORY),
+    ],
+    "spend": [
+        lambda m: m.expected_average_value([1, 2], [10.0, 20.0]),
+        lambda m: m.expected_average_value_interval([1, 2], [10.0, 20.0]),
+        lambda m: m.population_mean(),
+    ],
+    "any": [
+        lambda m: m.summary(),
+        lambda m: m.to_dict(),
+        lambda m: m.save("unused.json"),
+        lambda m: m.aic_,
+        lambda m: m.bic_,
+    ],
+}
+
+
 @pytest.mark.parametrize("model_class", [*PURCHASE, GammaGamma, BetaGeoBetaBinom])
-def test_methods_before_fit_raise_a_clear_error(model_class: type) -> None:
+def test_methods_before_fit_raise_a_clear_error(model_class: type, cdnow_summary: pd.DataFrame) -> None:
     model = model_class()
-    with pytest.raises(NotFittedError, match="not fitted yet"):
-        model.summary()
-    with pytest.raises(NotFittedError):
-        model.to_dict()
+    kind = "spend" if model_class is GammaGamma else "purchase"
+    for call in UNFITTED_CALLS[kind] + UNFITTED_CALLS["any"]:
+        with pytest.raises(NotFittedError, match="not fitted yet: call fit"):
+            call(model)
+    if model_class in PURCHASE:
+        with pytest.raises(NotFittedError):
+            customer_lifetime_value(model, GammaGamma(), cdnow_summary, 12, "M")
 
 
 @pytest.mark.parametrize("model_class", PURCHASE)

@@ -131,3 +131,105 @@ def test_histories_group_customers_exactly() -> None:
     np.testing.assert_array_equal(h.levels[h.point_level[h.recency_point]], h.frequency)
     np.testing.assert_array_equal(h.point_time[h.recency_point], h.recency)
     np.testing.assert_array_equal(h.point_time[h.age_point], h.age)
+
+
+def _with_params(model_class: type, params: list[float]) -> object:
+    model = model_class()
+    model.log_params_ = np.log(params)
+    model.params_ = dict(zip(model.param_names, params, strict=True))
+    return model
+
+
+def _expected_by_integral(r: float, alpha: float, a: float, b: float, t: float) -> float:
+    """E over p ~ Beta(a, b), lambda ~ Gamma(r, alpha) of (1 - exp(-lambda p t)) / p, by the trapezoid rule in
+    logit(p) (exponentially accurate for this smooth, exponentially decaying integrand)."""
+    from scipy.special import betaln
+
+    step = 0.02
+    v = np.arange(-40 / min(a, 1) - 10, 40 / min(b, 1) + 10, step)
+    log_p, log_q = -np.logaddexp(0, -v), -np.logaddexp(0, v)
+    p = np.exp(log_p)
+    inner = -np.expm1(-r * np.log1p(p * t / alpha)) / p
+    return float(step * np.sum(np.exp(a * log_p + b * log_q - betaln(a, b)) * inner))
+
+
+@pytest.mark.parametrize("model_class", [BetaGeo, ModifiedBetaGeo])
+@pytest.mark.parametrize(
+    "params",
+    [
+        [0.3, 5.0, 0.3, 0.4],  # a + b < 1
+        [0.3, 5.0, 0.6, 0.4],  # a + b = 1 (removable 0/0 in the closed form)
+        [0.3, 5.0, 1.0, 0.4],  # a = 1 (removable 0/0)
+        [0.3, 5.0, 1.0000004, 2.0],
+        [0.25, 4.4, 0.79, 2.43],  # CDNOW
+    ],
+)
+def test_bg_expectations_are_finite_and_exact_at_awkward_parameters(
+    model_class: type, params: list[float]
+) -> None:
+    model = _with_params(model_class, params)
+    r, alpha, a, b = params
+    k = model.dropout_shift  # type: ignore[attr-defined]
+    with np.errstate(all="raise"):
+        new = model.expected_purchases_new_customer([0.5, 10.0, 100.0])  # type: ignore[attr-defined]
+        reference = [
+            _expected_by_integral(r, alpha, a, b + k, t) * (b / (a + b) if k else 1.0)
+            for t in (0.5, 10.0, 100.0)
+        ]
+        np.testing.assert_allclose(new, reference, rtol=1e-8)
+        # Conditional: the posterior of a customer alive after x = 2 purchases, T = 10, is Gamma(r + 2, alpha + 10)
+        # x Beta(a, b + 2 + k).
+        alive_expectation = model._expected_if_alive(
+            np.array(params), 20.0, np.array([2.0]), np.array([10.0])
+        )  # type: ignore[attr-defined]
+        assert alive_expectation[0] == pytest.approx(
+            _expected_by_integral(r + 2, alpha + 10, a, b + 2 + k, 20.0), rel=1e-8
+        )
+        conditional = model.expected_purchases(20.0, [0, 2, 7], [0.0, 3.0, 9.5], [10.0, 10.0, 10.0])  # type: ignore[attr-defined]
+        alive = model.probability_alive([0, 2, 7], [0.0, 3.0, 9.5], [10.0, 10.0, 10.0])  # type: ignore[attr-defined]
+    assert np.all(np.isfinite(conditional)) and np.all(conditional >= 0)
+    assert np.all((alive >= 0) & (alive <= 1))
+
+
+@pytest.mark.parametrize(
+    ("model_class", "params"),
+    [
+        (BetaGeo, [0.25, 4.4, 0.79, 2.43]),
+        (BetaGeo, [0.3, 5.0, 0.3, 0.4]),
+        (ModifiedBetaGeo, [0.52, 6.2, 0.89, 1.61]),
+        (ParetoNBD, [0.55, 10.6, 0.61, 11.7]),
+    ],
+)
+def test_probability_of_purchases_is_a_distribution_with_the_expected_mean(
+    model_class: type, params: list[float]
+) -> None:
+    model = _with_params(model_class, params)
+    counts = np.arange(600)
+    for t in (1.0, 39.0, 78.0):
+        distribution = model.probability_of_purchases(counts, t)  # type: ignore[attr-defined]
+        assert np.all(distribution >= 0)
+        assert distribution.sum() == pytest.approx(1.0, abs=1e-6)
+        mean = model.expected_purchases_new_customer(t)[0]  # type: ignore[attr-defined]
+        assert distribution @ counts == pytest.approx(mean, rel=1e-5)
+
+
+@pytest.mark.parametrize("gamma", [0.657, 1.0, 1.000003, 2.5])
+def test_bg_bb_conditional_expectations_add_up_to_the_population_increment(gamma: float) -> None:
+    """Summed over every possible history after n opportunities (each weighted by its probability: the number of
+    purchase sequences times L), E[X(n, n + t) | history] must equal E[X(n + t)] - E[X(n)] for a new customer."""
+    from math import comb
+
+    from clv.models import BetaGeoBetaBinom
+
+    model = _with_params(BetaGeoBetaBinom, [1.204, 0.750, gamma, 2.783])
+    n, t = 6, 5
+    histories = [(0, 0)] + [(x, t_x) for t_x in range(1, n + 1) for x in range(1, t_x + 1)]
+    x = np.array([h[0] for h in histories], dtype=float)
+    t_x = np.array([h[1] for h in histories], dtype=float)
+    periods = np.full(x.size, float(n))
+    sequences = np.array([1.0 if h[0] == 0 else comb(h[1] - 1, h[0] - 1) for h in histories])
+    probability = sequences * np.exp(model.log_likelihood(x, t_x, periods))  # type: ignore[attr-defined]
+    assert probability.sum() == pytest.approx(1.0, abs=1e-12)
+    conditional = model.expected_purchases(t, x, t_x, periods)  # type: ignore[attr-defined]
+    new = model.expected_purchases_new_customer([n, n + t])  # type: ignore[attr-defined]
+    assert probability @ conditional == pytest.approx(new[1] - new[0], rel=1e-9)

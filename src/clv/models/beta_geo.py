@@ -92,23 +92,20 @@ class BetaGeo(PurchaseModel):
         return np.where(has_second, 1.0 / (1.0 + np.exp(np.minimum(log_ratio, 700.0))), 1.0)
 
     def _expected_if_alive(self, params: np.ndarray, t: float, x: np.ndarray, age: np.ndarray) -> np.ndarray:
-        """Fader, Hardie & Lee (2005) eq. 10 without its P(alive) factor (Batislam et al. 2007 for MBG/NBD)."""
+        """Fader, Hardie & Lee (2005) eq. 10 without its P(alive) factor (Batislam et al. 2007 for MBG/NBD): the
+        expectation under the posterior ``lambda ~ Gamma(r + x, alpha + T)``, ``p ~ Beta(a, b + x + k)``."""
         r, alpha, a, b = params
-        k = self.dropout_shift
-        z = t / (alpha + age + t)
-        hyp = hyp2f1(r + x, b + x + k, a + b + x - 1 + k, z)
-        return np.maximum(
-            (a + b + x - 1 + k) / (a - 1) * -np.expm1((r + x) * np.log1p(-z) + np.log(hyp)), 0.0
-        )
+        return _expected_given_posterior(r + x, alpha + age, a, b + x + self.dropout_shift, t)
 
     def _unconditional_expected(self, params: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """E[X(t)] for a new customer, Fader, Hardie & Lee (2005) eq. 9."""
+        """E[X(t)] for a new customer, Fader, Hardie & Lee (2005) eq. 9; for MBG/NBD (Batislam et al. 2007) the
+        customer first survives the dropout at time 0 (probability ``b / (a + b)``), then ``p ~ Beta(a, b + 1)``."""
         r, alpha, a, b = params
         k = self.dropout_shift
-        z = t / (alpha + t)
-        hyp = hyp2f1(r, b + k, a + b - 1 + k, z)
-        lead = (a + b - 1) / (a - 1) if k == 0 else b / (a - 1)
-        return lead * -np.expm1(r * np.log1p(-z) + np.log(hyp))
+        survive_first = b / (a + b) if k == 1 else 1.0
+        return survive_first * _expected_given_posterior(
+            np.full_like(t, r), np.full_like(t, alpha), a, np.full_like(t, b + k), t
+        )
 
     def probability_of_purchases(self, n: int | np.ndarray, t: float | np.ndarray) -> np.ndarray:
         """P(exactly ``n`` repeat purchases in ``(0, t]``) for a new customer (Fader, Hardie & Lee 2005 eq. 8).
@@ -143,3 +140,48 @@ class BetaGeo(PurchaseModel):
             index > 0, np.take_along_axis(cumulative, np.maximum(index - 1, 0)[None], 0)[0], 0.0
         )
         return np.exp(log_nbd(n_arr)) * survive + at_least * stop_here
+
+
+SINGULAR_GAP = 1e-6  # closer than this to a = 1 or a + b = 1, the closed form is interpolated
+
+
+def _expected_given_posterior(
+    shape: np.ndarray, scale: np.ndarray, a: float, b: np.ndarray, t: float | np.ndarray
+) -> np.ndarray:
+    """``E[(1 - exp(-lambda p t)) / p]`` for ``lambda ~ Gamma(shape, scale)``, ``p ~ Beta(a, b)``: the expected
+    purchases in ``t`` of a customer who is active now (Fader, Hardie & Lee 2005, eqs. 9 and 10):
+
+    ``(a + b - 1) / (a - 1) [1 - (scale / (scale + t))^shape 2F1(shape, b; a + b - 1; t / (scale + t))]``.
+
+    The expectation is finite for all ``a, b > 0``, but the closed form is 0/0 at ``a = 1`` and at ``a + b = 1``
+    (possible when ``a + b < 1``); within 1e-6 of either it is interpolated linearly between points 2e-6 away on
+    both sides, which is accurate to about 1e-11. For ``a + b < 1`` the hypergeometric function may be negative, so the bracket is then
+    formed without logarithms.
+    """
+    if abs(a - 1.0) < SINGULAR_GAP:
+        low, high = 1.0 - 2 * SINGULAR_GAP, 1.0 + 2 * SINGULAR_GAP
+        share = (a - low) / (high - low)
+        return (1 - share) * _expected_given_posterior(shape, scale, low, b, t) + share * (
+            _expected_given_posterior(shape, scale, high, b, t)
+        )
+    near_zero_c = np.abs(a + b - 1.0) < SINGULAR_GAP
+    if near_zero_c.any():
+        low_b = np.maximum(1.0 - a - 2 * SINGULAR_GAP, SINGULAR_GAP)
+        high_b = 1.0 - a + 2 * SINGULAR_GAP
+        share = (b - low_b) / (high_b - low_b)
+        interpolated = (1 - share) * _expected_given_posterior(shape, scale, a, np.full_like(b, low_b), t) + (
+            share * _expected_given_posterior(shape, scale, a, np.full_like(b, high_b), t)
+        )
+        b = np.where(near_zero_c, high_b, b)  # any regular value: replaced by the interpolation
+        return np.where(near_zero_c, interpolated, _expected_given_posterior(shape, scale, a, b, t))
+    c = a + b - 1.0
+    z = t / (scale + t)
+    hyp = hyp2f1(shape, b, c, z)
+    log_factor = shape * np.log1p(-z)
+    positive = hyp > 0
+    bracket = np.where(
+        positive,
+        -np.expm1(log_factor + np.log(np.where(positive, hyp, 1.0))),
+        1.0 - np.exp(log_factor) * hyp,
+    )
+    return np.maximum(c / (a - 1.0) * bracket, 0.0)

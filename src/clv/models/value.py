@@ -58,6 +58,8 @@ def customer_lifetime_value(
     currency of monetary_value), each with its ``interval`` bounds. ``attrs['total']`` holds the total CLV with its
     interval (the customers' predictions share the parameters, so the total's interval is not a sum of theirs).
     """
+    purchase_model._check_fitted()
+    spend_model._check_fitted()
     _check_settings(horizon, annual_discount_rate, margin, interval)
     model_unit = _model_time_unit(purchase_model, summary)
     unit = normalise_time_unit(time_unit)
