@@ -28,12 +28,15 @@ PURCHASE = [BetaGeo, ModifiedBetaGeo, ParetoNBD]
 
 
 @pytest.fixture(scope="module")
-def fitted(cdnow_summary: pd.DataFrame) -> dict[str, object]:
+def fitted(cdnow_summary: pd.DataFrame, donations: pd.DataFrame) -> dict[str, object]:
     return {
         "BG/NBD": BetaGeo().fit(cdnow_summary),
         "MBG/NBD": ModifiedBetaGeo().fit(cdnow_summary),
         "Pareto/NBD": ParetoNBD().fit(cdnow_summary),
         "GG": GammaGamma().fit(cdnow_summary),
+        "BG/BB": BetaGeoBetaBinom().fit(
+            donations["frequency"], donations["recency"], donations["n"], donations["n_custs"]
+        ),
     }
 
 
@@ -148,7 +151,7 @@ def test_pareto_nbd_quadrature_equals_an_independent_integral(
     assert 0.0 <= alive <= 1.0
 
 
-@pytest.mark.parametrize("name", ["BG/NBD", "MBG/NBD", "Pareto/NBD", "GG"])
+@pytest.mark.parametrize("name", ["BG/NBD", "MBG/NBD", "Pareto/NBD", "GG", "BG/BB"])
 def test_save_and_load_round_trip(name: str, fitted: dict[str, object], tmp_path: Path) -> None:
     model = fitted[name]
     path = tmp_path / "model.json"
@@ -157,9 +160,9 @@ def test_save_and_load_round_trip(name: str, fitted: dict[str, object], tmp_path
     assert loaded.params_ == model.params_  # type: ignore[attr-defined]
     np.testing.assert_array_equal(loaded.covariance_log_, model.covariance_log_)  # type: ignore[attr-defined]
     if name != "GG":
-        np.testing.assert_allclose(
-            loaded.probability_alive([1, 5], [3.0, 30.0], [38.0, 38.0]),
-            model.probability_alive([1, 5], [3.0, 30.0], [38.0, 38.0]),  # type: ignore[attr-defined]
+        np.testing.assert_array_equal(
+            loaded.probability_alive([1, 5], [3.0, 6.0], [6.0, 6.0]),
+            model.probability_alive([1, 5], [3.0, 6.0], [6.0, 6.0]),  # type: ignore[attr-defined]
         )
 
 
@@ -203,6 +206,28 @@ def test_prediction_properties(
         first = model.expected_purchases(t1, [frequency], [recency], [age])[0]  # type: ignore[attr-defined]
         later = model.expected_purchases(t1 + extra, [frequency], [recency], [age])[0]  # type: ignore[attr-defined]
         assert 0.0 <= first <= later * (1 + 1e-9) + 1e-12
+
+
+@settings(max_examples=25, deadline=None)
+@given(rates=st.lists(st.floats(0.0, 1.0), min_size=2, max_size=2, unique=True), horizon=st.floats(0.5, 36.0))
+def test_clv_is_non_negative_and_decreasing_in_the_discount_rate(
+    fitted: dict[str, object], cdnow_summary: pd.DataFrame, rates: list[float], horizon: float
+) -> None:
+    low_rate, high_rate = sorted(rates)
+    for name in ("BG/NBD", "Pareto/NBD"):
+        values = [
+            customer_lifetime_value(
+                fitted[name],  # type: ignore[arg-type]
+                fitted["GG"],  # type: ignore[arg-type]
+                cdnow_summary,
+                horizon,
+                "M",
+                annual_discount_rate=rate,
+            )["clv"].to_numpy()
+            for rate in (low_rate, high_rate)
+        ]
+        assert np.all(values[1] >= 0) and np.all(np.isfinite(values[0]))
+        assert np.all(values[0] >= values[1] * (1 - 1e-12))
 
 
 def test_clv_is_non_negative_decreasing_in_discount_and_calendar_correct(
@@ -258,8 +283,10 @@ def test_compare_models_ranks_by_bic(cdnow_summary: pd.DataFrame) -> None:
 
 @pytest.mark.slow
 def test_parameter_recovery_on_synthetic_data() -> None:
-    """Fitted BG/NBD and Gamma-Gamma parameters fall inside their 95 % intervals for most seeds."""
-    covered, total = 0, 0
+    """Fitted BG/NBD and Gamma-Gamma parameters fall inside their 95 % intervals for most seeds (the coverage over
+    40 seeds is in the README: about 95 %)."""
+    covered = {"BG/NBD": 0, "Gamma-Gamma": 0}
+    total = dict.fromkeys(covered, 0)
     for seed in range(6):
         data = synthetic(
             8_000, "2020-01-01", "2021-12-31", seed, seasonality=False, cancellation_rate=0, missing_id_rate=0
@@ -270,9 +297,13 @@ def test_parameter_recovery_on_synthetic_data() -> None:
             amount=data.transactions["Quantity"] * data.transactions["UnitPrice"],
         )
         summary = summarize(log[["customer_id", "timestamp", "amount"]], data.observation_end, time_unit="W")
-        for model in (BetaGeo().fit(summary),):
+        repeat = summary[(summary.frequency > 0) & (summary.monetary_value > 0)]
+        for label, model in (("BG/NBD", BetaGeo().fit(summary)), ("Gamma-Gamma", GammaGamma().fit(repeat))):
             table = model.summary()
             for name in model.param_names:
-                total += 1
-                covered += int(table.loc[name, "lower"] <= data.true_params[name] <= table.loc[name, "upper"])
-    assert covered / total >= 0.75, f"coverage {covered}/{total}"
+                total[label] += 1
+                covered[label] += int(
+                    table.loc[name, "lower"] <= data.true_params[name] <= table.loc[name, "upper"]
+                )
+    for label in covered:
+        assert covered[label] / total[label] >= 0.75, f"{label} coverage {covered[label]}/{total[label]}"
