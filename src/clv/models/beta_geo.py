@@ -17,8 +17,9 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
+from clv.models.base import ArrayLike
 from clv.models.histories import Histories
-from clv.models.purchase import PurchaseModel, log_mixture
+from clv.models.purchase import PurchaseModel, log_mixture, purchase_inputs
 
 
 class BetaGeo(PurchaseModel):
@@ -79,9 +80,20 @@ class BetaGeo(PurchaseModel):
         )
         return terms, np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
+    def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+        """Probability that each customer is still active at the observation end (Fader, Hardie & Lee 2005,
+        eq. 11). The closed form is cheap, so it is evaluated per customer without grouping into histories."""
+        params = self._params()
+        x, t_x, age, _ = purchase_inputs(frequency, recency, T)
+        return self._alive(params, x, t_x, age)
+
     def _probability_alive(self, params: np.ndarray, histories: Histories) -> np.ndarray:
+        return self._alive(params, histories.frequency, histories.recency, histories.age)
+
+    def _alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
+        """``1 / (1 + a / (b + x + k - 1) ((alpha + T) / (alpha + t_x))^(r + x))``, and 1 when the model has no
+        dropout term for the customer (BG/NBD with x = 0)."""
         r, alpha, a, b = params
-        x, t_x, age = histories.frequency, histories.recency, histories.age
         k = self.dropout_shift
         has_second = (x > 0) | (k == 1)
         log_ratio = (
