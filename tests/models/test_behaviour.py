@@ -110,47 +110,6 @@ def test_gamma_gamma_refuses_non_positive_spend_naming_positions() -> None:
         GammaGamma().fit([1, 2, 3] * 5, [10.0, 20.0, 0.0] + [10.0, 20.0, 5.0] * 4)
 
 
-def _pareto_log_likelihood_by_quad(params: dict[str, float], x: float, t_x: float, age: float) -> float:
-    """Independent reference: scipy's adaptive quad on the likelihood integral, rescaled to avoid underflow."""
-    from scipy import integrate
-    from scipy.special import gammaln
-
-    r, alpha, s, beta = (params[k] for k in ("r", "alpha", "s", "beta"))
-
-    def log_f(tau: float) -> float:
-        return -(r + x) * np.log(alpha + tau) - (s + 1) * np.log(beta + tau)
-
-    anchor = log_f(t_x)
-    scaled = integrate.quad(
-        lambda tau: np.exp(log_f(tau) - anchor), t_x, age, epsabs=0, epsrel=1e-12, limit=200
-    )[0]
-    log_survive = -(r + x) * np.log(alpha + age) - s * np.log(beta + age)
-    log_dropout = np.log(s) + anchor + np.log(scaled) if scaled > 0 else -np.inf
-    return float(
-        gammaln(r + x)
-        - gammaln(r)
-        + r * np.log(alpha)
-        + s * np.log(beta)
-        + np.logaddexp(log_survive, log_dropout)
-    )
-
-
-@pytest.mark.parametrize(
-    ("x", "t_x", "age"),
-    [(0, 0.0, 30.0), (3, 10.0, 38.0), (40, 35.0, 38.0), (300, 50.0, 52.0), (5000, 51.9, 52.0)],
-)
-def test_pareto_nbd_quadrature_equals_an_independent_integral(
-    fitted: dict[str, object], x: float, t_x: float, age: float
-) -> None:
-    """The log-space quadrature against scipy's adaptive quad, heavy buyers (frequency >= 300) included."""
-    model = fitted["Pareto/NBD"]
-    ours = model.log_likelihood([x], [t_x], [age])[0]  # type: ignore[attr-defined]
-    assert np.isfinite(ours)
-    assert ours == pytest.approx(_pareto_log_likelihood_by_quad(model.params_, x, t_x, age), abs=1e-7)  # type: ignore[attr-defined]
-    alive = model.probability_alive([x], [t_x], [age])[0]  # type: ignore[attr-defined]
-    assert 0.0 <= alive <= 1.0
-
-
 @pytest.mark.parametrize("name", ["BG/NBD", "MBG/NBD", "Pareto/NBD", "GG", "BG/BB"])
 def test_save_and_load_round_trip(name: str, fitted: dict[str, object], tmp_path: Path) -> None:
     model = fitted[name]

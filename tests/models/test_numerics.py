@@ -66,6 +66,8 @@ def test_pareto_nbd_likelihood_equals_adaptive_quadrature(params: tuple[float, .
     ]
     assert np.all(np.isfinite(ours))
     np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-9)
+    alive = _with_params(ParetoNBD, list(params)).probability_alive(FREQUENCY, RECENCY, AGE)  # type: ignore[attr-defined]
+    assert np.all((alive >= 0) & (alive <= 1))
 
 
 def _finite_difference(function: object, point: np.ndarray, step: float = 1e-6) -> np.ndarray:
