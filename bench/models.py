@@ -33,7 +33,7 @@ from clv.models import BetaGeo, GammaGamma, ParetoNBD, customer_lifetime_value
 
 PEER_VENV = Path("/tmp/clv-peer-venv")
 PEER_SCRIPT = """
-import json, resource, sys, time, warnings
+import json, sys, time, warnings
 import numpy as np, pandas as pd
 warnings.filterwarnings("ignore")
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
@@ -58,7 +58,9 @@ out["Gamma-Gamma params"] = dict(gg.params_)
 timed("P(alive), BG/NBD", lambda: bg.conditional_probability_alive(f, r, T))
 timed("expected purchases in a year, BG/NBD", lambda: bg.conditional_expected_number_of_purchases_up_to_time(year, f, r, T))
 timed("CLV 12 months", lambda: gg.customer_lifetime_value(bg, f, r, T, data.monetary_value, time=12, freq=sys.argv[3], discount_rate=0.0))
-out["peak RSS MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec.
+status = open("/proc/self/status").read()
+out["peak RSS MB"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
 print(json.dumps(out))
 """
 
