@@ -8,8 +8,8 @@ period ``k`` is ``(1 + annual_discount_rate) ** -(years to the end of period k)`
 
 Intervals come from the parameters' sampling distribution: the log-parameters of each model are asymptotically
 normal (covariance from the Hessian), and the log of each prediction is propagated linearly (delta method), the two
-models being independent. This is vectorised over the unique customer histories, so a million customers take
-seconds.
+models being independent. Purchases are computed once per distinct customer history, so a million customers take
+about a second.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from scipy import stats
 
 from clv.config import days_per_unit, normalise_time_unit
 from clv.errors import DataValidationError
-from clv.models.base import compress
+from clv.models.base import quadratic_forms, single_blas_thread
 from clv.models.gamma_gamma import GammaGamma
+from clv.models.histories import Histories
 from clv.models.purchase import PurchaseModel, purchase_inputs
 
 CLV_COLUMNS: tuple[str, ...] = (
@@ -38,6 +39,7 @@ CLV_COLUMNS: tuple[str, ...] = (
 )
 
 
+@single_blas_thread
 def customer_lifetime_value(
     purchase_model: PurchaseModel,
     spend_model: GammaGamma,
@@ -56,6 +58,8 @@ def customer_lifetime_value(
     currency of monetary_value), each with its ``interval`` bounds. ``attrs['total']`` holds the total CLV with its
     interval (the customers' predictions share the parameters, so the total's interval is not a sum of theirs).
     """
+    purchase_model._check_fitted()
+    spend_model._check_fitted()
     _check_settings(horizon, annual_discount_rate, margin, interval)
     model_unit = _model_time_unit(purchase_model, summary)
     unit = normalise_time_unit(time_unit)
@@ -67,20 +71,21 @@ def customer_lifetime_value(
     ends_in_model_units = ends * days_per_unit(unit) / days_per_unit(model_unit)
     discount = (1.0 + annual_discount_rate) ** -(ends * days_per_unit(unit) / 365.25)
 
-    (ux, utx, uT), _, history = compress(x, t_x, age, weights=np.ones(x.size))
+    histories = Histories.from_customers(x, t_x, age, np.ones(x.size))
+    history = histories.customer_history
 
     def discounted_purchases(params: np.ndarray) -> np.ndarray:
-        cumulative = purchase_model._conditional_curve(params, ends_in_model_units, ux, utx, uT)
+        cumulative = purchase_model._conditional_curve(params, ends_in_model_units, histories)
         per_period = np.diff(cumulative, axis=1, prepend=0.0)
         return per_period @ discount
 
     def purchases_over_horizon(params: np.ndarray) -> np.ndarray:
-        return purchase_model._conditional_curve(params, ends_in_model_units[-1:], ux, utx, uT)[:, 0]
+        return purchase_model._conditional_curve(params, ends_in_model_units[-1:], histories)[:, 0]
 
-    (sx, sm), _, spend_rows = compress(x, np.where(x > 0, monetary, 0.0), weights=np.ones(x.size))
+    own_spend = np.where(x > 0, monetary, 0.0)
 
     def spend(params: np.ndarray) -> np.ndarray:
-        return GammaGamma._expected(params, sx, sm)
+        return GammaGamma._expected(params, x, own_spend)
 
     horizon_purchases, horizon_gradient = _with_gradient(purchase_model, purchases_over_horizon)
     if annual_discount_rate == 0.0:
@@ -91,19 +96,19 @@ def customer_lifetime_value(
     spend_values, spend_gradient = _with_gradient(spend_model, spend)
 
     z = stats.norm.ppf(0.5 + interval / 2.0)
-    clv = purchases[history] * spend_values[spend_rows] * margin
+    clv = purchases[history] * spend_values * margin
     clv_sd = np.sqrt(
-        _quadratic(purchases_gradient, purchase_model.covariance_log_)[history]
-        + _quadratic(spend_gradient, spend_model.covariance_log_)[spend_rows]
+        quadratic_forms(purchases_gradient, purchase_model.covariance_log_)[history]
+        + quadratic_forms(spend_gradient, spend_model.covariance_log_)
     )
-    horizon_sd = np.sqrt(_quadratic(horizon_gradient, purchase_model.covariance_log_))[history]
+    horizon_sd = np.sqrt(quadratic_forms(horizon_gradient, purchase_model.covariance_log_))[history]
     expected = horizon_purchases[history]
     result = pd.DataFrame(
         {
             "expected_purchases": expected,
             "expected_purchases_low": expected * np.exp(-z * horizon_sd),
             "expected_purchases_high": expected * np.exp(z * horizon_sd),
-            "expected_avg_value": spend_values[spend_rows],
+            "expected_avg_value": spend_values,
             "clv": clv,
             "clv_low": clv * np.exp(-z * clv_sd),
             "clv_high": clv * np.exp(z * clv_sd),
@@ -119,7 +124,7 @@ def customer_lifetime_value(
         margin=margin,
         interval=interval,
         total=_total_interval(
-            clv, purchases_gradient[history], spend_gradient[spend_rows], purchase_model, spend_model, z
+            clv, purchases_gradient[history], spend_gradient, purchase_model, spend_model, z
         ),
     )
     return result
@@ -130,10 +135,6 @@ def _with_gradient(
 ) -> tuple[np.ndarray, np.ndarray]:
     estimate = predict(np.exp(model.log_params_))
     return estimate, model.log_prediction_gradient(predict, estimate)
-
-
-def _quadratic(gradient: np.ndarray, covariance: np.ndarray) -> np.ndarray:
-    return np.clip(np.einsum("ij,jk,ik->i", gradient, covariance, gradient), 0.0, None)
 
 
 def _total_interval(
