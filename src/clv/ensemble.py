@@ -68,13 +68,37 @@ class Forecast:
         return blend.rename("ensemble")
 
 
-def fit_spend_model(summary: pd.DataFrame, notes: list[str]) -> GammaGamma:
-    """Gamma-Gamma on the repeat buyers with positive mean spend; the others are counted in ``notes``."""
-    usable = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
-    left_out = int(((summary["frequency"] > 0) & ~usable).sum())
+def fit_spend_model(summary: pd.DataFrame, notes: list[str], weights: np.ndarray | None = None) -> GammaGamma:
+    """Gamma-Gamma on the repeat buyers with positive mean spend; the others are counted in ``notes``. ``weights``
+    counts identical rows (e.g. distinct (frequency, monetary_value) pairs); one customer per row by default."""
+    counts = np.ones(len(summary)) if weights is None else np.asarray(weights, dtype="float64")
+    usable = ((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).to_numpy()
+    left_out = int(counts[(summary["frequency"] > 0).to_numpy() & ~usable].sum())
     if left_out:
         notes.append(f"{left_out:,} repeat buyer(s) with zero spend were left out of the spend model")
-    return GammaGamma().fit(summary.loc[usable, "frequency"], summary.loc[usable, "monetary_value"])
+    return GammaGamma().fit(
+        summary.loc[usable, "frequency"],
+        summary.loc[usable, "monetary_value"],
+        weights=None if weights is None else counts[usable],
+    )
+
+
+def probabilistic_forecast(
+    purchase_model: PurchaseModel,
+    spend_model: GammaGamma,
+    summary: pd.DataFrame,
+    horizon_weeks: float,
+    interval: float = 0.8,
+) -> pd.DataFrame:
+    """Undiscounted revenue over ``horizon_weeks`` per customer of ``summary`` (in weeks), indexed by customer_id:
+    the columns of :func:`clv.models.customer_lifetime_value` plus ``p_alive`` at the summary's end."""
+    probabilistic = customer_lifetime_value(
+        purchase_model, spend_model, summary, horizon_weeks, TIME_UNIT, interval=interval
+    ).set_index(summary["customer_id"])
+    probabilistic["p_alive"] = purchase_model.probability_alive(
+        summary["frequency"], summary["recency"], summary["T"]
+    )
+    return probabilistic
 
 
 def forecast(
@@ -107,17 +131,11 @@ def forecast(
         for name, model in comparison.models.items()
     }
     purchase_model = comparison.models[best_name]
-    probabilistic = customer_lifetime_value(
-        purchase_model, spend_model, summary, horizon_weeks, TIME_UNIT, interval=interval
-    ).set_index(summary["customer_id"])
-    probabilistic["p_alive"] = purchase_model.probability_alive(
-        summary["frequency"], summary["recency"], summary["T"]
-    )
     result = Forecast(
         cutoff=cutoff,
         horizon_weeks=horizon_weeks,
         summary=summary.set_index("customer_id", drop=False),
-        probabilistic=probabilistic,
+        probabilistic=probabilistic_forecast(purchase_model, spend_model, summary, horizon_weeks, interval),
         purchase_model=purchase_model,
         spend_model=spend_model,
         comparison=comparison.table,
@@ -125,56 +143,88 @@ def forecast(
         notes=notes,
     )
     if learned:
-        _add_learned(result, log, type(purchase_model), seed)
+        fit = train_learned(log, cutoff, horizon_weeks, type(purchase_model), seed, notes)
+        if fit is not None:
+            apply_learned(result, fit, feature_table(log, cutoff))
     return result
 
 
-def _add_learned(result: Forecast, log: Transactions, model_class: type[PurchaseModel], seed: int) -> None:
+@dataclass
+class LearnedFit:
+    """The learned model trained for a cutoff: its target window (weeks), the blend weights and notes on both."""
+
+    model: LearnedModel
+    window_weeks: float
+    weights: dict[str, float]
+    notes: list[str]
+
+
+def train_learned(
+    log: Transactions,
+    cutoff: pd.Timestamp,
+    horizon_weeks: float,
+    model_class: type[PurchaseModel],
+    seed: int,
+    notes: list[str],
+) -> LearnedFit | None:
+    """Train the learned model for ``cutoff`` on the stacked windows before it, and the blend weights (module
+    docstring, steps 2 and 3). Returns None, with the reason in ``notes``, when the history is too short or too
+    few customers are in a window."""
     first_day, _ = log.date_range()
-    history_weeks = (result.cutoff - first_day.normalize()).days / 7.0
-    window = float(np.floor(min(result.horizon_weeks, history_weeks / 3.0)))
+    history_weeks = (cutoff - first_day.normalize()).days / 7.0
+    window = float(np.floor(min(horizon_weeks, history_weeks / 3.0)))
     if window < MIN_WINDOW_WEEKS:
-        result.notes.append(
+        notes.append(
             f"learned model skipped: {history_weeks:.0f} weeks of history leave no target window of at least "
             f"{MIN_WINDOW_WEEKS:.0f} weeks before the cutoff"
         )
-        return
+        return None
     step = pd.Timedelta(weeks=window)
     try:
-        latest = _training_set(log, result.cutoff - step, window, model_class)
-        earlier = _stacked_training_sets(log, result.cutoff - 2 * step, window, model_class, first_day)
-        recent = _stacked_training_sets(log, result.cutoff - step, window, model_class, first_day)
+        latest = _training_set(log, cutoff - step, window, model_class)
+        earlier = _stacked_training_sets(log, cutoff - 2 * step, window, model_class, first_day)
+        recent = _stacked_training_sets(log, cutoff - step, window, model_class, first_day)
     except (DataValidationError, ConvergenceError) as error:
-        result.notes.append(f"learned model skipped: {error}")
-        return
+        notes.append(f"learned model skipped: {error}")
+        return None
     if min(len(earlier[0]), len(latest[0])) < MIN_LEARNING_CUSTOMERS:
-        result.notes.append(
+        notes.append(
             f"learned model skipped: fewer than {MIN_LEARNING_CUSTOMERS} customers in a training window"
         )
-        return
+        return None
     inner = train(*earlier, validation=latest, seed=seed)
     final = train(*recent, objective=inner.objective, seed=seed)
+    weights = _blend_weights(log, cutoff - step, window, model_class, inner, latest[1])
+    return LearnedFit(
+        model=final,
+        window_weeks=window,
+        weights=weights,
+        notes=[
+            f"learned model: LightGBM ({final.objective}, chosen by validation RMSE among "
+            f"{', '.join(f'{k} {v:,.2f}' for k, v in inner.validation.items())}), trained on {len(recent[0]):,} "
+            f"customer-windows (features at a cutoff against revenue in the next {window:.0f} weeks, windows "
+            f"ending {cutoff.date()} and earlier), carried to "
+            f"{horizon_weeks:.1f} weeks with the {model_class.model_type} expected-purchase curve",
+            f"blend weights (non-negative least squares on the window ending {cutoff.date()}): "
+            f"probabilistic {weights['probabilistic']:.3f}, learned {weights['learned']:.3f}",
+        ],
+    )
+
+
+def apply_learned(result: Forecast, fit: LearnedFit, features: pd.DataFrame) -> None:
+    """Set ``result``'s learned forecast from ``fit`` applied to ``features`` (:func:`clv.features.feature_table` at
+    the cutoff, for the customers of ``result``), carried from the window to the horizon customer by customer."""
     current = _with_model_features(
-        feature_table(log, result.cutoff), result.summary, result.purchase_model, result.spend_model, window
+        features, result.summary, result.purchase_model, result.spend_model, fit.window_weeks
     )
-    per_window = pd.Series(final.predict(current), index=current.index)
-    ratio = _horizon_ratio(result, window).reindex(current.index).fillna(0.0)
+    per_window = pd.Series(fit.model.predict(current), index=current.index)
+    ratio = _horizon_ratio(result, fit.window_weeks).reindex(current.index).fillna(0.0)
     result.learned = (per_window * ratio).reindex(result.probabilistic.index).fillna(0.0).rename("learned")
-    result.learned_model = final
+    result.learned_model = fit.model
     result.features = current
-    result.window_weeks = window
-    result.weights = _blend_weights(log, result.cutoff - step, window, model_class, inner, latest[1])
-    result.notes.append(
-        f"learned model: LightGBM ({final.objective}, chosen by validation RMSE among "
-        f"{', '.join(f'{k} {v:,.2f}' for k, v in inner.validation.items())}), trained on {len(recent[0]):,} "
-        f"customer-windows (features at a cutoff against revenue in the next {window:.0f} weeks, windows ending "
-        f"{result.cutoff.date()} and earlier), carried to "
-        f"{result.horizon_weeks:.1f} weeks with the {result.purchase_model.model_type} expected-purchase curve"
-    )
-    result.notes.append(
-        f"blend weights (non-negative least squares on the window ending {result.cutoff.date()}): "
-        f"probabilistic {result.weights['probabilistic']:.3f}, learned {result.weights['learned']:.3f}"
-    )
+    result.window_weeks = fit.window_weeks
+    result.weights = fit.weights
+    result.notes.extend(fit.notes)
 
 
 def _refitted_at(

@@ -30,7 +30,7 @@ import pandas as pd
 
 from clv.config import TIME_UNIT_NAMES, days_per_unit, normalise_time_unit
 from clv.data.transactions import Transactions
-from clv.ensemble import TIME_UNIT, Forecast, fit_spend_model, forecast
+from clv.ensemble import TIME_UNIT, Forecast, fit_spend_model, forecast, probabilistic_forecast
 from clv.errors import DataValidationError, ModelFileError
 from clv.evaluate import Backtest, backtest
 from clv.insights import insights
@@ -41,10 +41,10 @@ from clv.models import (
     ModifiedBetaGeo,
     ParetoNBD,
     compare_models,
-    customer_lifetime_value,
 )
 from clv.models.base import Model
 from clv.models.compare import PURCHASE_MODELS
+from clv.models.value import total_interval, value_with_gradients
 from clv.segment import (
     DEFAULT_CHURN_THRESHOLDS,
     DEFAULT_TIER_CUTOFFS,
@@ -270,9 +270,28 @@ def run(
 def _predictions(
     result: Forecast, settings: Settings, log: Transactions
 ) -> tuple[pd.DataFrame, tuple[float, float, float]]:
-    """The predictions table: probabilistic valuation with discounting and margin, the blend carried likewise."""
+    """The predictions table: per-customer values, country, segments, and the total with its interval."""
+    predictions, weighted_gradients = value_customers(result, settings)
+    if log.has("country"):
+        predictions["country"] = _countries(log, result.cutoff).reindex(predictions["customer_id"]).to_numpy()
+    total = total_value(
+        float(predictions["clv"].sum()),
+        float(predictions["clv_probabilistic"].sum()),
+        weighted_gradients.sum(axis=0),
+        result,
+        settings,
+    )
     summary = result.summary.reset_index(drop=True)
-    valued = customer_lifetime_value(
+    return _segment(predictions, summary["T"] - summary["recency"], settings), total
+
+
+def value_customers(result: Forecast, settings: Settings) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every column of the predictions table that depends on the customer alone (all but the segments and country):
+    the probabilistic value with discounting and margin, and the blend carried likewise; and each customer's part of
+    the total's interval (:func:`clv.models.value.value_with_gradients`). Any subset of customers gives the same
+    rows, so the Spark engine scores partitions with it."""
+    summary = result.summary.reset_index(drop=True)
+    valued, weighted_gradients = value_with_gradients(
         result.purchase_model,
         result.spend_model,
         summary,
@@ -281,7 +300,8 @@ def _predictions(
         annual_discount_rate=settings.annual_discount_rate,
         margin=settings.margin,
         interval=settings.interval,
-    ).set_index("customer_id")
+    )
+    valued = valued.set_index("customer_id")
     undiscounted = result.probabilistic["clv"].reindex(valued.index).to_numpy()
     # Discounting and margin as a per-customer factor, applied to every forecast alike.
     factor = np.divide(
@@ -324,15 +344,23 @@ def _predictions(
             "expected_next_purchase": _next_purchase_dates(result.cutoff, waiting_weeks),
         }
     )
-    if log.has("country"):
-        predictions["country"] = _countries(log, result.cutoff).reindex(predictions["customer_id"]).to_numpy()
-    _, low, high = valued.attrs["total"]
-    scale = blended.sum() / valued["clv"].sum() if valued["clv"].sum() > 0 else 1.0
-    return _segment(predictions, summary["T"] - summary["recency"], settings), (
-        float(blended.sum()),
-        float(low * scale),
-        float(high * scale),
+    return predictions, weighted_gradients
+
+
+def total_value(
+    blended_total: float,
+    probabilistic_total: float,
+    weighted_gradients: np.ndarray,
+    result: Forecast,
+    settings: Settings,
+) -> tuple[float, float, float]:
+    """The blended total with the interval of the probabilistic total scaled alike, from sums over customers (so
+    partial sums from parts of the customers add up)."""
+    _, low, high = total_interval(
+        probabilistic_total, weighted_gradients, result.purchase_model, result.spend_model, settings.interval
     )
+    scale = blended_total / probabilistic_total if probabilistic_total > 0 else 1.0
+    return blended_total, low * scale, high * scale
 
 
 def _next_purchase_dates(cutoff: pd.Timestamp, waiting_weeks: np.ndarray) -> pd.DatetimeIndex:
@@ -491,12 +519,8 @@ def _run_customer_level(
     purchase_model = comparison.models[comparison.best]
     notes.append(f"purchase model: {comparison.best}, the lowest BIC of {', '.join(comparison.table.index)}")
     spend_model = fit_spend_model(weeks, notes)
-    undiscounted = customer_lifetime_value(
-        purchase_model, spend_model, weeks, settings.horizon_weeks, TIME_UNIT
-    )
-    probabilistic = undiscounted.set_index(weeks["customer_id"])
-    probabilistic["p_alive"] = purchase_model.probability_alive(
-        weeks["frequency"], weeks["recency"], weeks["T"]
+    probabilistic = probabilistic_forecast(
+        purchase_model, spend_model, weeks, settings.horizon_weeks, settings.interval
     )
     # Without a log there is no calendar date to count the next purchase from unless the table carries one.
     end = summary.attrs.get("observation_end")
