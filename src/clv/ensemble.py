@@ -31,7 +31,7 @@ from clv.data.transactions import Transactions
 from clv.errors import ConvergenceError, DataValidationError
 from clv.features import feature_table, revenue_between
 from clv.ml import LearnedModel, train
-from clv.models import GammaGamma, PurchaseModel, compare_models, customer_lifetime_value
+from clv.models import GammaGamma, ModelComparison, PurchaseModel, compare_models, customer_lifetime_value
 from clv.models.compare import PURCHASE_MODELS
 
 TIME_UNIT = "W"
@@ -83,6 +83,22 @@ def fit_spend_model(summary: pd.DataFrame, notes: list[str], weights: np.ndarray
     )
 
 
+def choose_purchase_model(
+    summary: pd.DataFrame, candidates: tuple[str, ...], notes: list[str], weights: np.ndarray | None = None
+) -> ModelComparison:
+    """Fit the ``candidates`` on ``summary`` (rows weighted by ``weights``) and note the one with the lowest BIC,
+    a criterion that uses no holdout data. Raises :class:`~clv.errors.ConvergenceError` when none can be fitted."""
+    comparison = compare_models(summary, candidates, weights)
+    if not comparison.models:
+        raise ConvergenceError("none of the purchase models could be fitted on this data")
+    best = comparison.best
+    notes.append(
+        f"purchase model: {best}, the lowest BIC of {', '.join(map(str, comparison.table.index))} "
+        f"({comparison.table['bic'].astype(float)[best]:,.1f})"
+    )
+    return comparison
+
+
 def probabilistic_forecast(
     purchase_model: PurchaseModel,
     spend_model: GammaGamma,
@@ -115,14 +131,8 @@ def forecast(
     cutoff = pd.Timestamp(cutoff).normalize()
     notes: list[str] = []
     summary = summarize(log, cutoff, time_unit=TIME_UNIT)
-    comparison = compare_models(summary, candidates)
-    if not comparison.models:
-        raise ConvergenceError("none of the purchase models could be fitted on this data")
+    comparison = choose_purchase_model(summary, candidates, notes)
     best_name = comparison.best
-    notes.append(
-        f"purchase model: {best_name}, the lowest BIC of {', '.join(map(str, comparison.table.index))} "
-        f"({comparison.table['bic'].astype(float)[best_name]:,.1f})"
-    )
     spend_model = fit_spend_model(summary, notes)
     all_probabilistic = {
         name: customer_lifetime_value(

@@ -40,6 +40,7 @@ from clv.models import (
     GammaGamma,
     ModifiedBetaGeo,
     ParetoNBD,
+    PurchaseModel,
     compare_models,
 )
 from clv.models.base import Model
@@ -259,7 +260,7 @@ def run(
     predictions, total = _predictions(result, settings, log)
     drivers = _drivers(result, predictions)
     timings["valuation"] = time.perf_counter() - started - timings["forecast"]
-    tested = _backtest(log, end, settings, report, result.notes)
+    tested = run_backtest(log, end, settings, report, result.notes)
     timings["backtest"] = time.perf_counter() - started - sum(timings.values())
     report("Segmenting and writing insights", 0.95)
     results = _assemble(predictions, total, result, tested, drivers, settings, log, timings)
@@ -278,8 +279,8 @@ def _predictions(
         float(predictions["clv"].sum()),
         float(predictions["clv_probabilistic"].sum()),
         weighted_gradients.sum(axis=0),
-        result,
-        settings,
+        (result.purchase_model, result.spend_model),
+        settings.interval,
     )
     summary = result.summary.reset_index(drop=True)
     return _segment(predictions, summary["T"] - summary["recency"], settings), total
@@ -351,14 +352,12 @@ def total_value(
     blended_total: float,
     probabilistic_total: float,
     weighted_gradients: np.ndarray,
-    result: Forecast,
-    settings: Settings,
+    models: tuple[PurchaseModel, GammaGamma],
+    interval: float,
 ) -> tuple[float, float, float]:
     """The blended total with the interval of the probabilistic total scaled alike, from sums over customers (so
     partial sums from parts of the customers add up)."""
-    _, low, high = total_interval(
-        probabilistic_total, weighted_gradients, result.purchase_model, result.spend_model, settings.interval
-    )
+    _, low, high = total_interval(probabilistic_total, weighted_gradients, *models, interval)
     scale = blended_total / probabilistic_total if probabilistic_total > 0 else 1.0
     return blended_total, low * scale, high * scale
 
@@ -404,9 +403,11 @@ def _drivers(result: Forecast, predictions: pd.DataFrame) -> dict[str, pd.DataFr
     }
 
 
-def _backtest(
+def run_backtest(
     log: Transactions, end: pd.Timestamp, settings: Settings, report: Progress, notes: list[str]
 ) -> Backtest | None:
+    """The run's backtest: the models refitted on ``log`` up to ``end`` minus the backtest weeks and scored on the
+    rest; None (with a note) when switched off, when the history is too short, or when the data cannot be fitted."""
     if not settings.backtest:
         return None
     first_day, _ = log.date_range()
@@ -474,7 +475,7 @@ def _assemble(
         "transactions": len(source),
         "timings_seconds": timings,
         "versions": {
-            name: _version(name)
+            name: package_version(name)
             for name in ("clv-platform", "numpy", "scipy", "pandas", "duckdb", "lightgbm")
         },
     }
@@ -550,7 +551,8 @@ def _fingerprint(predictions: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
-def _version(name: str) -> str:
+def package_version(name: str) -> str:
+    """The installed version of distribution ``name`` ("unknown" when not installed)."""
     try:
         return package_metadata.version(name)
     except package_metadata.PackageNotFoundError:

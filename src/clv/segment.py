@@ -38,7 +38,7 @@ ACTIONS: dict[str, str] = {
 
 
 def tier_names(cutoffs: Sequence[float] = DEFAULT_TIER_CUTOFFS) -> list[str]:
-    """"Top 1%", "Top 5%" ... "Rest" for the tier ``cutoffs`` (increasing shares between 0 and 1)."""
+    """ "Top 1%", "Top 5%" ... "Rest" for the tier ``cutoffs`` (increasing shares between 0 and 1)."""
     if list(cutoffs) != sorted(cutoffs) or not all(0 < c < 1 for c in cutoffs):
         raise ValueError(
             "tier cut-offs must be increasing shares between 0 and 1, e.g. (0.01, 0.05, 0.2, 0.5)"
