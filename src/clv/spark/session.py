@@ -50,6 +50,7 @@ def spark_session(master: str | None = None, app_name: str = "clv") -> SparkSess
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         builder = (
             builder.config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "8")
