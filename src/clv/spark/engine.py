@@ -72,7 +72,6 @@ from clv.spark.ranks import segment_columns
 from clv.spark.session import spark_session
 from clv.spark.source import canonical_log, read_source
 from clv.spark.summary import (
-    countries,
     observation_end,
     purchase_statistics,
     spend_statistics,
@@ -166,10 +165,7 @@ def run(
     try:
         end = observation_end(log, settings.observation_end)
         report("Summarising customers", 0.1)
-        summary = summarize(log, end, TIME_UNIT)
-        if "country" in log.columns:
-            summary = summary.join(countries(log, end), "customer_id", "left")
-        summary = summary.persist()
+        summary = summarize(log, end, TIME_UNIT).persist()
         persisted.append(summary)
         timings["summary"] = time.perf_counter() - clock
         report("Fitting the purchase and spend models on the compressed statistics", 0.2)
@@ -183,6 +179,7 @@ def run(
             fit = train_learned(
                 driver_log, end, settings.horizon_weeks, type(purchase_model), settings.seed, notes
             )
+            notes.extend(fit.notes if fit is not None else [])
         timings["learned"] = time.perf_counter() - clock - sum(timings.values())
         report("Scoring customers on the executors", 0.5)
         scored = _score(

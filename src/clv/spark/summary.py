@@ -39,17 +39,20 @@ def observation_end(log: DataFrame, value: object = None) -> pd.Timestamp:
 
 def summarize(log: DataFrame, end: pd.Timestamp, time_unit: str = "D") -> DataFrame:
     """One row per customer with a purchase on or before ``end``: the columns of
-    :data:`clv.data.summary.SUMMARY_COLUMNS`, ``recency`` and ``T`` in ``time_unit`` ("D", "W", "M", "Y")."""
+    :data:`clv.data.summary.SUMMARY_COLUMNS`, ``recency`` and ``T`` in ``time_unit`` ("D", "W", "M", "Y"), and
+    ``country`` (the most recent one, as the predictions table has it) when the log has countries."""
     from pyspark.sql import functions as F
 
     scale = days_per_unit(normalise_time_unit(time_unit))
     last_day = F.lit(end.date())
     orders = F.countDistinct("invoice_id") if "invoice_id" in log.columns else F.lit(1)
+    with_country = "country" in log.columns
     days = log.groupBy("customer_id", F.to_date("timestamp").alias("day")).agg(
         F.sum("amount").alias("value"),
         F.min("timestamp").alias("first_time"),
         F.max("timestamp").alias("last_time"),
         orders.cast("long").alias("orders"),
+        *([F.max_by("country", "timestamp").alias("country")] if with_country else []),
     )
     customers = (
         days.filter(F.col("day") <= last_day)
@@ -63,6 +66,7 @@ def summarize(log: DataFrame, end: pd.Timestamp, time_unit: str = "D") -> DataFr
             F.sum("orders").alias("n_orders"),
             F.min("first_time").alias("first_purchase"),
             F.max("last_time").alias("last_purchase"),
+            *([F.max_by("country", "last_time").alias("country")] if with_country else []),
         )
     )
     return customers.select(
@@ -77,17 +81,7 @@ def summarize(log: DataFrame, end: pd.Timestamp, time_unit: str = "D") -> DataFr
         "n_orders",
         "first_purchase",
         "last_purchase",
-    )
-
-
-def countries(log: DataFrame, end: pd.Timestamp) -> DataFrame:
-    """Each customer's most recent country on or before ``end`` (customer_id, country)."""
-    from pyspark.sql import functions as F
-
-    return (
-        log.filter(F.to_date("timestamp") <= F.lit(end.date()))
-        .groupBy("customer_id")
-        .agg(F.max_by("country", "timestamp").alias("country"))
+        *(["country"] if with_country else []),
     )
 
 
