@@ -92,25 +92,14 @@ def test_online_retail_parquet_with_countries_discounting_and_margin(
     assert result.cleaning.dropped["cancellation"] > 0 and result.cleaning.dropped["missing_customer_id"] > 0
 
 
-def test_learned_model_trains_on_a_customer_sample_beyond_driver_rows(
-    spark: SparkSession, tmp_path: Path
-) -> None:
+def test_probabilistic_only_run_scores_with_map_in_pandas(spark: SparkSession, tmp_path: Path) -> None:
     path = tmp_path / "cdnow_sample.parquet"
     load_cdnow("sample").to_parquet(path)
-    settings = clv.Settings(horizon=6, purchase_models=("BG/NBD",))
-    result = run(
-        str(path), str(tmp_path / "out"), settings, spark=spark, options=SparkOptions(driver_rows=3_500)
-    )
-    sample = result.metadata["learned_training"]
-    assert 0.4 < sample["share_of_customers"] < 0.6
-    assert sample["transactions"] < result.metadata["transactions"]
-    assert sample["customers"] < result.metadata["customers"] == 2_349
-    assert sample["statement"] in result.metadata["notes"] and "random" in sample["statement"]
-    assert any(
-        note.startswith("the backtest ran on the driver's sample") for note in result.metadata["notes"]
-    )
-    assert "ensemble" in result.metrics.index
+    settings = clv.Settings(horizon=26, time_unit="W", learned=False, backtest=False, interval=0.9)
+    duckdb = clv.run(load_transactions(path)[0], settings)
+    result = run(str(path), str(tmp_path / "out"), settings, spark=spark)
     ours = result.predictions(spark).toArrow().to_pandas()
-    assert len(ours) == 2_349 and ours["customer_id"].is_unique
-    assert np.isfinite(ours["clv_learned"]).all() and (ours["clv_learned"] >= 0).all()
-    assert (ours["clv_low"] <= ours["clv"]).all() and (ours["clv"] <= ours["clv_high"]).all()
+    assert ours["clv_learned"].isna().all()
+    assert_same_predictions(ours, duckdb.predictions)
+    np.testing.assert_allclose(result.total, duckdb.total, rtol=1e-9)
+    assert result.learned_model is None and result.metrics.empty
