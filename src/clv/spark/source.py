@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from clv.data.clean import RULES, CleaningReport
+from clv.data.clean import RULES, CleaningReport, _end_bound
 from clv.data.mapping import detect_mapping
 from clv.data.transactions import OPTIONAL_COLUMNS
 from clv.errors import DataValidationError
@@ -207,21 +207,6 @@ def _rule(
         .when(missing_amount, "zero_or_missing_amount")
         .when(after_end, "after_observation_end")
     )
-
-
-def _end_bound(observation_end: object) -> pd.Timestamp | None:
-    """Start of the day after ``observation_end``: purchases at or after it are out of the window."""
-    if observation_end is None:
-        return None
-    try:
-        stamp = pd.Timestamp(observation_end)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as error:
-        raise DataValidationError(
-            f"observation_end {observation_end!r} is not a date: use YYYY-MM-DD"
-        ) from error
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.normalize() + pd.Timedelta(days=1)
 
 
 def _base_type(spark_type: str) -> str:
