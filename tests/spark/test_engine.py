@@ -80,7 +80,9 @@ def test_online_retail_parquet_with_countries_discounting_and_margin(
 ) -> None:
     path = tmp_path / "orders.parquet"
     synthetic(2_000, seed=5).transactions.to_parquet(path)
-    settings = clv.Settings(horizon=6, annual_discount_rate=0.1, margin=0.3, backtest=False)
+    settings = clv.Settings(
+        horizon=6, annual_discount_rate=0.1, margin=0.3, backtest=False, purchase_models=("BG/NBD",)
+    )
     duckdb = clv.run(load_transactions(path)[0], settings)
     result = run(
         str(path), str(tmp_path / "out"), settings, spark=spark, options=SparkOptions(rows_per_task=4_000)
@@ -103,3 +105,4 @@ def test_probabilistic_only_run_scores_with_map_in_pandas(spark: SparkSession, t
     assert_same_predictions(ours, duckdb.predictions)
     np.testing.assert_allclose(result.total, duckdb.total, rtol=1e-9)
     assert result.learned_model is None and result.metrics.empty
+    assert result.metadata["learned_training"] == {"statement": "no learned model"}

@@ -215,7 +215,8 @@ def run(
             "model_comparison": comparison.reset_index().to_dict(orient="records"),
             "learned_window_weeks": fit.window_weeks if fit is not None else None,
             "blend_weights": fit.weights if fit is not None else {},
-            "learned_training": sample or {"statement": "the whole log, on the driver"},
+            "learned_training": sample
+            or {"statement": "the whole log, on the driver" if fit is not None else "no learned model"},
             "notes": notes,
             "backtest": (
                 {
@@ -290,9 +291,9 @@ def _driver_log(
     frame = log.filter(hashed < F.lit(max(int(share * buckets), 1))).toArrow().to_pandas()
     customers = int(frame["customer_id"].nunique())
     statement = (
-        f"the learned model was trained on a random {share:.1%} of customers ({customers:,} customers, "
-        f"{len(frame):,} of {rows:,} transactions): the log is larger than the {options.driver_rows:,} "
-        "transactions the driver takes; it was applied to every customer"
+        f"the learned model was trained (and the backtest run) on a random {share:.1%} of customers "
+        f"({customers:,} customers, {len(frame):,} of {rows:,} transactions): the log is larger than the "
+        f"{options.driver_rows:,} transactions the driver takes; every customer was scored"
     )
     notes.append(statement)
     sample = {
