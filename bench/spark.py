@@ -63,7 +63,7 @@ def main() -> None:
 
     ours = pd.read_parquet(output).sort_values("customer_id").reset_index(drop=True)
     theirs = duckdb_results.predictions.sort_values("customer_id").reset_index(drop=True)
-    numeric = [c for c in theirs.columns if theirs[c].dtype.kind == "f"]
+    numeric = [c for c in theirs.columns if theirs[c].dtype.kind == "f" and theirs[c].notna().any()]
     relative = {
         c: float(np.nanmax(np.abs(ours[c] - theirs[c]) / np.maximum(np.abs(theirs[c]), 1e-300)))
         for c in numeric
