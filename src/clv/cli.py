@@ -27,6 +27,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 import clv
+from clv.admin_cli import admin_app
 from clv.data import load_transactions, summarize
 from clv.datasets import load_cdnow, synthetic
 from clv.errors import ConvergenceError, DataValidationError, ModelFileError
@@ -49,6 +50,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 console = Console(stderr=True)
+app.add_typer(admin_app, name="admin")
 
 
 def _examples(*lines: str) -> str:

@@ -20,7 +20,8 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,16 @@ import pandas as pd
 
 from clv.config import TIME_UNIT_NAMES, days_per_unit, normalise_time_unit
 from clv.data.transactions import Transactions
-from clv.ensemble import TIME_UNIT, Forecast, fit_spend_model, forecast, probabilistic_forecast
+from clv.ensemble import (
+    TIME_UNIT,
+    Forecast,
+    History,
+    LearnedFit,
+    fit_spend_model,
+    forecast,
+    one_blas_thread,
+    probabilistic_forecast,
+)
 from clv.errors import DataValidationError, ModelFileError
 from clv.evaluate import Backtest, backtest
 from clv.insights import insights
@@ -233,8 +243,11 @@ def run(
     :func:`clv.data.load_customer_summary`), which runs the probabilistic models only and says so. ``progress`` is
     called with (stage name, fraction done).
     """
-    settings = settings or Settings()
-    report = progress or (lambda stage, fraction: None)
+    with one_blas_thread():
+        return _run(data, settings or Settings(), progress or (lambda stage, fraction: None))
+
+
+def _run(data: Transactions | pd.DataFrame, settings: Settings, report: Progress) -> Results:
     timings: dict[str, float] = {}
     if isinstance(data, pd.DataFrame) and {"frequency", "recency", "T"} <= set(data.columns):
         return _run_customer_level(data, settings, report, timings)
@@ -245,25 +258,27 @@ def run(
         if settings.observation_end is not None
         else log.date_range()[1].normalize()
     )
-    report("Fitting the purchase and spend models and the learned model", 0.05)
-    result = forecast(
-        log,
-        end,
-        settings.horizon_weeks,
-        candidates=settings.purchase_models,
-        learned=settings.learned,
-        seed=settings.seed,
-        interval=settings.interval,
-    )
-    timings["forecast"] = time.perf_counter() - started
-    report("Valuing customers over the horizon", 0.55)
-    predictions, total = _predictions(result, settings, log)
-    drivers = _drivers(result, predictions)
-    timings["valuation"] = time.perf_counter() - started - timings["forecast"]
-    tested = run_backtest(log, end, settings, report, result.notes)
-    timings["backtest"] = time.perf_counter() - started - sum(timings.values())
+    history = History(log)
+    with BacktestThread(log, history, end, settings) as testing:
+        report("Fitting the purchase and spend models and the learned model", 0.05)
+        result = forecast(
+            log,
+            end,
+            settings.horizon_weeks,
+            candidates=settings.purchase_models,
+            learned=settings.learned,
+            seed=settings.seed,
+            history=history,
+        )
+        timings["forecast"] = time.perf_counter() - started
+        report("Valuing customers over the horizon", 0.55)
+        predictions, total = _predictions(result, settings, log)
+        drivers = _drivers(result, predictions)
+        timings["valuation"] = time.perf_counter() - started - timings["forecast"]
+        tested, timings["backtest"] = testing.wait(report, 0.7, result.notes)
     report("Segmenting and writing insights", 0.95)
     results = _assemble(predictions, total, result, tested, drivers, settings, log, timings)
+    timings["total"] = time.perf_counter() - started
     report("Done", 1.0)
     return results
 
@@ -391,9 +406,9 @@ def _countries(log: Transactions, cutoff: pd.Timestamp) -> pd.Series:
 
 
 def _drivers(result: Forecast, predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    if result.learned_model is None or result.features is None:
+    if result.learned_model is None or result.features is None or result.learned_base is None:
         return {}
-    contributions = result.learned_model.contributions(result.features)
+    contributions = result.learned_model.contributions(result.features, result.learned_base)
     customers = top_drivers(contributions).reindex(predictions["customer_id"]).fillna("")
     return {
         "importance": global_importance(contributions),
@@ -403,37 +418,92 @@ def _drivers(result: Forecast, predictions: pd.DataFrame) -> dict[str, pd.DataFr
     }
 
 
-def run_backtest(
-    log: Transactions, end: pd.Timestamp, settings: Settings, report: Progress, notes: list[str]
-) -> Backtest | None:
-    """The run's backtest: the models refitted on ``log`` up to ``end`` minus the backtest weeks and scored on the
-    rest; None (with a note) when switched off, when the history is too short, or when the data cannot be fitted."""
-    if not settings.backtest:
-        return None
-    first_day, _ = log.date_range()
-    history_weeks = (end - first_day.normalize()).days / 7.0
-    weeks = settings.backtest_weeks or float(np.floor(min(settings.horizon_weeks, history_weeks / 2.0)))
-    if weeks < MIN_BACKTEST_WEEKS:
-        notes.append(
-            f"backtest skipped: {history_weeks:.0f} weeks of history are too short to hold some back"
+class BacktestThread:
+    """The run's backtest, started on a second thread: everything refitted at the observation end minus the
+    backtest weeks and scored on the rest, on a DuckDB cursor of its own, while the caller forecasts at the
+    observation end (each sees only its own data, so results do not change). Used as a context manager, which
+    waits for the thread on leaving."""
+
+    def __init__(self, log: Transactions, history: History, end: pd.Timestamp, settings: Settings) -> None:
+        self.calibration_end = _backtest_start(history, end, settings)
+        self._end = end
+        self._skipped = _backtest_skipped(history, end, settings, self.calibration_end)
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._job = (
+            self._pool.submit(_backtest, log, self.calibration_end, end, settings)
+            if self.calibration_end is not None
+            else None
         )
+
+    def __enter__(self) -> BacktestThread:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown()
+
+    def wait(self, report: Progress, fraction: float, notes: list[str]) -> tuple[Backtest | None, float]:
+        """The backtest (None when there is none, with the reason added to ``notes``) and the seconds it took;
+        ``report`` says what is awaited at ``fraction`` done."""
+        if self.calibration_end is not None:
+            report(
+                f"Backtesting: refitted on data to {self.calibration_end.date()}, scoring the weeks to "
+                f"{self._end.date()}",
+                fraction,
+            )
+        tested, note, seconds = self._job.result() if self._job is not None else (None, None, 0.0)
+        notes.extend(filter(None, [self._skipped, note]))
+        return tested, seconds
+
+
+def _backtest_weeks(history: History, end: pd.Timestamp, settings: Settings) -> float:
+    # Half the history (to the nearest week: on CDNOW master, the literature's 39-week split), at most the horizon.
+    half = min(settings.horizon_weeks, history.weeks_before(end) / 2.0)
+    return settings.backtest_weeks or float(np.floor(half + 0.5))
+
+
+def _backtest_start(history: History, end: pd.Timestamp, settings: Settings) -> pd.Timestamp | None:
+    """The backtest's calibration end, or None when there is no backtest to run (see :func:`_backtest_skipped`)."""
+    weeks = _backtest_weeks(history, end, settings)
+    if not settings.backtest or weeks < MIN_BACKTEST_WEEKS:
         return None
-    calibration_end = end - pd.Timedelta(weeks=weeks)
-    report(
-        f"Backtesting: refitting on data to {calibration_end.date()}, scoring the last {weeks:.0f} weeks", 0.7
+    if history.weeks_before(end) - weeks < MIN_BACKTEST_WEEKS:
+        return None
+    return end - pd.Timedelta(weeks=weeks)
+
+
+def _backtest_skipped(
+    history: History, end: pd.Timestamp, settings: Settings, calibration_end: pd.Timestamp | None
+) -> str | None:
+    if calibration_end is not None or not settings.backtest:
+        return None
+    return (
+        f"backtest skipped: {history.weeks_before(end):.0f} weeks of history are too short to hold back "
+        f"{_backtest_weeks(history, end, settings):.0f} weeks and keep at least {MIN_BACKTEST_WEEKS:.0f} weeks "
+        "to fit on"
     )
+
+
+def _backtest(
+    log: Transactions, calibration_end: pd.Timestamp, end: pd.Timestamp, settings: Settings
+) -> tuple[Backtest | None, str | None, float]:
+    """The backtest on a cursor of its own (DuckDB connections are not shared between threads): the result, or a
+    note saying why there is none, and the seconds it took."""
+    started = time.perf_counter()
+    cursor = log.connection.cursor()
     try:
-        return backtest(
-            log,
+        tested = backtest(
+            replace(log, connection=cursor),
             calibration_end,
             end,
             candidates=settings.purchase_models,
             learned=settings.learned,
             seed=settings.seed,
         )
+        return tested, None, time.perf_counter() - started
     except DataValidationError as error:
-        notes.append(f"backtest skipped: {error}")
-        return None
+        return None, f"backtest skipped: {error}", time.perf_counter() - started
+    finally:
+        cursor.close()
 
 
 def _assemble(
@@ -461,6 +531,7 @@ def _assemble(
         "purchase_model": result.purchase_model.model_type,
         "model_comparison": result.comparison.reset_index().to_dict(orient="records"),
         "learned_window_weeks": result.window_weeks,
+        "learned_model": learned_metadata(result.learned_fit, result.purchase_model, result.horizon_weeks),
         "blend_weights": result.weights,
         "notes": result.notes,
         "backtest": (
@@ -471,6 +542,7 @@ def _assemble(
             if tested is not None
             else None
         ),
+        "settings": settings.to_dict(),
         "customers": len(predictions),
         "transactions": len(source),
         "timings_seconds": timings,
@@ -496,6 +568,24 @@ def _assemble(
     )
 
 
+def learned_metadata(
+    fit: LearnedFit | None, purchase_model: PurchaseModel, horizon_weeks: float
+) -> dict[str, Any] | None:
+    """What the learned model is and how it was trained, in JSON-ready form (None when it was not trained)."""
+    if fit is None:
+        return None
+    return {
+        "objective": fit.model.objective,
+        "trees": fit.model.booster.num_trees(),
+        "validation_poisson_deviance": fit.model.validation,
+        "started_from": f"{purchase_model.model_type} x Gamma-Gamma forecast over the window",
+        "window_weeks": fit.window_weeks,
+        "training_cutoffs": [str(cutoff.date()) for cutoff in fit.training_cutoffs],
+        "carried_to_weeks": horizon_weeks,
+        "carried_with": f"{purchase_model.model_type} expected purchases over the horizon / over the window",
+    }
+
+
 def _run_customer_level(
     summary: pd.DataFrame, settings: Settings, report: Progress, timings: dict[str, float]
 ) -> Results:
@@ -516,25 +606,16 @@ def _run_customer_level(
     notes = [
         "customer-level input: probabilistic models only (no transaction log for a learned model or a backtest)"
     ]
-    comparison = compare_models(weeks, settings.purchase_models)
-    purchase_model = comparison.models[comparison.best]
-    notes.append(f"purchase model: {comparison.best}, the lowest BIC of {', '.join(comparison.table.index)}")
     spend_model = fit_spend_model(weeks, notes)
-    probabilistic = probabilistic_forecast(
-        purchase_model, spend_model, weeks, settings.horizon_weeks, settings.interval
-    )
     # Without a log there is no calendar date to count the next purchase from unless the table carries one.
     end = summary.attrs.get("observation_end")
-    result = Forecast(
-        cutoff=pd.Timestamp(end) if end is not None else pd.NaT,  # type: ignore[arg-type]
-        horizon_weeks=settings.horizon_weeks,
-        summary=weeks.set_index("customer_id", drop=False),
-        probabilistic=probabilistic,
-        purchase_model=purchase_model,
-        spend_model=spend_model,
-        comparison=comparison.table,
-        all_probabilistic={},
-        notes=notes,
+    result = probabilistic_forecast(
+        weeks.set_index("customer_id", drop=False),
+        compare_models(weeks, settings.purchase_models),
+        spend_model,
+        pd.Timestamp(end) if end is not None else pd.NaT,  # type: ignore[arg-type]
+        settings.horizon_weeks,
+        notes,
     )
     empty_log = Transactions.from_pandas(
         pd.DataFrame({"customer_id": [], "timestamp": pd.to_datetime([]), "amount": []})

@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 from clv.cli import EXIT_BAD_INPUT, EXIT_MODEL_FAILURE, app
 from clv.datasets import load_cdnow
 from clv.errors import ConvergenceError
-from tests.shared import SHARED_DATA as SHARED
+from tests.shared import SHARED_DATA
 
 runner = CliRunner()
+SHARED = SHARED_DATA
 
 
 def test_sample_summarize_and_fit(tmp_path: Path) -> None:

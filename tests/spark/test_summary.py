@@ -10,7 +10,7 @@ import pytest
 
 from clv.data import Transactions, summarize
 from clv.spark.source import canonical_log
-from clv.spark.summary import observation_end, purchase_statistics, spend_statistics, to_pandas
+from clv.spark.summary import customer_statistics, observation_end, to_pandas
 from clv.spark.summary import summarize as spark_summarize
 
 if TYPE_CHECKING:
@@ -51,14 +51,20 @@ def test_compressed_statistics_carry_every_customer(
     spark_log: DataFrame, cdnow_master_log: Transactions
 ) -> None:
     end = observation_end(spark_log)
-    summary = spark_summarize(spark_log, end, "W")
-    histories = purchase_statistics(summary)
-    spends = spend_statistics(summary)
+    statistics = customer_statistics(spark_summarize(spark_log, end, "W"))
     duckdb = summarize(cdnow_master_log, time_unit="W")
+    columns = ["frequency", "recency", "T", "monetary_value"]
+    assert statistics["weight"].sum() == len(duckdb) == 23_570
+    assert statistics.equals(statistics.sort_values(columns).reset_index(drop=True))
+    assert not statistics.duplicated(columns).any()
+    # The purchase models' input: every (frequency, recency, T) history with its count, exactly.
+    histories = statistics.groupby(["frequency", "recency", "T"])["weight"].sum()
     expected = duckdb.groupby(["frequency", "recency", "T"]).size()
     assert len(histories) == len(expected) == 11_104
-    counts = histories.set_index(["frequency", "recency", "T"])["weight"]
-    pd.testing.assert_series_equal(counts, expected.astype(float), check_names=False)
-    assert histories.equals(histories.sort_values(["frequency", "recency", "T"]).reset_index(drop=True))
-    assert spends["weight"].sum() == (duckdb["frequency"] > 0).sum()
-    assert (spends["frequency"] > 0).all()
+    pd.testing.assert_series_equal(histories, expected.astype(float), check_names=False)
+    # Gamma-Gamma's: the repeat buyers' mean spends with their counts (equal up to the last bits of the sums).
+    repeat = statistics[statistics["frequency"] > 0]
+    assert repeat["weight"].sum() == (duckdb["frequency"] > 0).sum()
+    ours = np.repeat(repeat["monetary_value"].to_numpy(), repeat["weight"].to_numpy().astype(int))
+    theirs = duckdb.loc[duckdb["frequency"] > 0].sort_values(columns)["monetary_value"].to_numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14, atol=0)

@@ -7,15 +7,18 @@ step                                      where
 ========================================  ==========================================================================
 read and clean the log                    executors (:mod:`clv.spark.source`); the rule counts reach the driver
 customer summary                          executors: Spark aggregations (:mod:`clv.spark.summary`)
-fit BG/NBD, Pareto/NBD, MBG/NBD, GG       driver, on the distinct (frequency, recency, T) and (frequency, spend)
-                                          rows with their counts: small whatever the number of customers
-learned model (LightGBM) and backtest     driver, in DuckDB, on the whole log when it has at most
+fit BG/NBD, Pareto/NBD, MBG/NBD, GG;      driver, on the distinct (frequency, recency, T, spend) rows with their
+choose the purchase model                 counts (:func:`clv.ensemble.choose_purchase_model`: the lowest BIC with a
+                                          finite forecast for every customer)
+learned model (LightGBM) and backtest     driver, in DuckDB (:func:`clv.ensemble.train_learned`, the backtest on a
+                                          second thread while Spark scores), on the whole log when it has at most
                                           ``driver_rows`` transactions, else on the log of a random sample of
                                           customers (hash of the id), which the run's notes state
 scoring (P(alive), expected purchases,    executors: ``mapInPandas`` over the summary, or (with the learned model,
 CLV with interval, next purchase, churn   whose features need each customer's transactions) ``applyInPandas`` over
-band, learned forecast and blend)         customer buckets of summary and log cogrouped; the code is that of
-                                          :func:`clv.pipeline.value_customers`, so every row equals the DuckDB
+band, learned forecast from its base      customer buckets of summary and log cogrouped; the code is that of
+forecast, and the blend)                  :func:`clv.ensemble.customer_forecast`, :func:`clv.ensemble.apply_learned`
+                                          and :func:`clv.pipeline.value_customers`, so every row equals the DuckDB
                                           engine's
 value tiers and RFM scores                executors, with cut-offs from exact ranks near each cut-off
                                           (:mod:`clv.spark.ranks`)
@@ -33,10 +36,10 @@ import json
 import math
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -44,26 +47,28 @@ from clv.data.clean import CleaningReport
 from clv.data.transactions import Transactions
 from clv.ensemble import (
     TIME_UNIT,
-    Forecast,
+    History,
     LearnedFit,
     apply_learned,
     choose_purchase_model,
+    customer_forecast,
     fit_spend_model,
-    probabilistic_forecast,
+    one_blas_thread,
     train_learned,
 )
 from clv.errors import DataValidationError
 from clv.features import feature_table
 from clv.ml import LearnedModel
-from clv.models import GammaGamma, PurchaseModel
+from clv.models import GammaGamma, PurchaseModel, compare_models
 from clv.models.base import Model
 from clv.models.compare import PURCHASE_MODELS
 from clv.pipeline import (
     PREDICTION_COLUMNS,
+    BacktestThread,
     Progress,
     Settings,
+    learned_metadata,
     package_version,
-    run_backtest,
     total_value,
     value_customers,
 )
@@ -71,12 +76,7 @@ from clv.segment import CHURN_NAMES, churn_bands, segment_shares, tier_names
 from clv.spark.ranks import segment_columns
 from clv.spark.session import spark_session
 from clv.spark.source import canonical_log, read_source
-from clv.spark.summary import (
-    observation_end,
-    purchase_statistics,
-    spend_statistics,
-    summarize,
-)
+from clv.spark.summary import customer_statistics, observation_end, summarize
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -143,10 +143,25 @@ def run(
     (stage, fraction done). Raises :class:`~clv.errors.DataValidationError` for unusable input and
     :class:`~clv.errors.ConvergenceError` when no purchase model can be fitted.
     """
-    settings = settings or Settings()
-    options = options or SparkOptions()
-    spark = spark or spark_session()
-    report = progress or (lambda stage, fraction: None)
+    with one_blas_thread():
+        return _run(
+            source,
+            output,
+            settings or Settings(),
+            spark or spark_session(),
+            options or SparkOptions(),
+            progress or (lambda stage, fraction: None),
+        )
+
+
+def _run(
+    source: str | DataFrame,
+    output: str,
+    settings: Settings,
+    spark: SparkSession,
+    options: SparkOptions,
+    report: Progress,
+) -> SparkRun:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     report("Reading and cleaning the transactions", 0.02)
@@ -170,40 +185,49 @@ def run(
         timings["summary"] = time.perf_counter() - clock
         report("Fitting the purchase and spend models on the compressed statistics", 0.2)
         notes: list[str] = []
-        purchase_model, spend_model, comparison = _fit_models(summary, settings, notes)
+        statistics = customer_statistics(summary)
+        purchase_model, spend_model, comparison = _fit_models(statistics, settings, notes)
         timings["models"] = time.perf_counter() - clock - sum(timings.values())
         driver_log, sample = _driver_log(log, cleaning.rows_kept, settings, options, notes)
-        fit = None
-        if settings.learned and driver_log is not None:
-            report("Training the learned model on the driver", 0.3)
-            fit = train_learned(
-                driver_log, end, settings.horizon_weeks, type(purchase_model), settings.seed, notes
+        history = History(driver_log) if driver_log is not None else None
+        # The backtest runs on the driver, on a second thread, while Spark scores (as clv.run runs it).
+        testing = BacktestThread(history.log, history, end, settings) if history is not None else None
+        with testing or nullcontext():
+            fit = None
+            if settings.learned and history is not None:
+                report("Training the learned model on the driver", 0.3)
+                fit = train_learned(
+                    history,
+                    end,
+                    settings.horizon_weeks,
+                    (purchase_model, spend_model),
+                    statistics,
+                    settings.seed,
+                    notes,
+                )
+                notes.extend(fit.notes if fit is not None else [])
+            timings["learned"] = time.perf_counter() - clock - sum(timings.values())
+            report("Scoring customers on the executors", 0.5)
+            scored = _score(
+                summary, log, end, settings, options, cleaning.rows_kept, purchase_model, spend_model, fit
             )
-            notes.extend(fit.notes if fit is not None else [])
-        timings["learned"] = time.perf_counter() - clock - sum(timings.values())
-        report("Scoring customers on the executors", 0.5)
-        scored = _score(
-            summary, log, end, settings, options, cleaning.rows_kept, purchase_model, spend_model, fit
-        )
-        scored = scored.persist()
-        persisted.append(scored)
-        customers, total = _total(scored, purchase_model, spend_model, settings)
-        report("Segmenting customers", 0.7)
-        segments = segment_columns(scored, customers, settings.tier_cutoffs)
-        predictions = scored.select(
-            *[segments[c].alias(c) if c in segments else c for c in PREDICTION_COLUMNS],
-            *(["country"] if "country" in scored.columns else []),
-        )
-        predictions.write.mode("overwrite").parquet(output)
-        timings["scoring"] = time.perf_counter() - clock - sum(timings.values())
-        tables = _segment_tables(spark.read.parquet(output), settings)
-        timings["segment_tables"] = time.perf_counter() - clock - sum(timings.values())
-        tested = None
-        if driver_log is not None:
-            tested = run_backtest(driver_log, end, settings, report, notes)
-            if tested is not None and sample is not None:
-                notes.append(f"the backtest ran on the driver's sample: {sample['statement']}")
-        timings["backtest"] = time.perf_counter() - clock - sum(timings.values())
+            scored = scored.persist()
+            persisted.append(scored)
+            customers, total = _total(scored, purchase_model, spend_model, settings)
+            report("Segmenting customers", 0.7)
+            segments = segment_columns(scored, customers, settings.tier_cutoffs)
+            predictions = scored.select(
+                *[segments[c].alias(c) if c in segments else c for c in PREDICTION_COLUMNS],
+                *(["country"] if "country" in scored.columns else []),
+            )
+            predictions.write.mode("overwrite").parquet(output)
+            timings["scoring"] = time.perf_counter() - clock - sum(timings.values())
+            tables = _segment_tables(spark.read.parquet(output), settings)
+            timings["segment_tables"] = time.perf_counter() - clock - sum(timings.values())
+            tested, timings["backtest"] = testing.wait(report, 0.9, notes) if testing else (None, 0.0)
+        if tested is not None and sample is not None:
+            notes.append(f"the backtest ran on the driver's sample: {sample['statement']}")
+        timings["total"] = time.perf_counter() - clock
         metadata = {
             "engine": "spark",
             "spark_version": spark.version,
@@ -214,6 +238,7 @@ def run(
             "purchase_model": purchase_model.model_type,
             "model_comparison": comparison.reset_index().to_dict(orient="records"),
             "learned_window_weeks": fit.window_weeks if fit is not None else None,
+            "learned_model": learned_metadata(fit, purchase_model, settings.horizon_weeks),
             "blend_weights": fit.weights if fit is not None else {},
             "learned_training": sample
             or {"statement": "the whole log, on the driver" if fit is not None else "no learned model"},
@@ -256,22 +281,23 @@ def run(
 
 
 def _fit_models(
-    summary: DataFrame, settings: Settings, notes: list[str]
+    statistics: pd.DataFrame, settings: Settings, notes: list[str]
 ) -> tuple[PurchaseModel, GammaGamma, pd.DataFrame]:
-    """The purchase models compared and the spend model fitted on the distinct rows and their counts, exactly the
-    likelihoods of the customer-level fits (the estimators compress identical customers the same way)."""
-    histories = purchase_statistics(summary)
-    histories.attrs["time_unit"] = TIME_UNIT
+    """The spend model, the purchase models compared and the one chosen, on the distinct customer statistics with
+    their counts: exactly the likelihoods and forecasts of the customer-level fits (the estimators compress
+    identical customers the same way)."""
+    statistics.attrs["time_unit"] = TIME_UNIT
+    weights = statistics["weight"].to_numpy()
     notes.append(
-        f"models fitted on {len(histories):,} distinct (frequency, recency, T) histories of "
-        f"{int(histories['weight'].sum()):,} customers, collected from Spark"
+        f"models fitted on {len(statistics):,} distinct (frequency, recency, T, monetary value) rows of "
+        f"{int(weights.sum()):,} customers, collected from Spark"
     )
-    comparison = choose_purchase_model(
-        histories, settings.purchase_models, notes, histories["weight"].to_numpy()
+    spend_model = fit_spend_model(statistics, notes, weights)
+    comparison = compare_models(statistics, settings.purchase_models, weights)
+    forecasts = choose_purchase_model(
+        comparison, spend_model, statistics, settings.horizon_weeks, notes, weights
     )
-    spends = spend_statistics(summary)
-    spend_model = fit_spend_model(spends, notes, spends["weight"].to_numpy())
-    return comparison.models[comparison.best], spend_model, comparison.table
+    return comparison.models[next(iter(forecasts))], spend_model, comparison.table
 
 
 def _driver_log(
@@ -340,7 +366,7 @@ def _score(
         settings=settings.to_dict(),
         purchase_model=purchase_model.to_dict(),
         spend_model=spend_model.to_dict(),
-        learned_model=fit.model.booster.model_to_string() if fit is not None else None,
+        learned_model=fit.model.to_text() if fit is not None else None,
         window_weeks=fit.window_weeks if fit is not None else None,
         weights=fit.weights if fit is not None else None,
         gradient_columns=gradient_columns,
@@ -376,8 +402,10 @@ def _score_batches(batches: Iterator[pd.DataFrame], state: _Scoring) -> Iterator
 
 
 def _score_part(customers: pd.DataFrame, transactions: pd.DataFrame | None, state: _Scoring) -> pd.DataFrame:
-    """Score one part of the customers (runs on an executor): the rows of :func:`clv.pipeline.value_customers`,
-    the churn band, the RFM inputs and the weighted gradients of the total's interval."""
+    """Score one part of the customers (runs on an executor): the chosen models' forecast, the learned model's from
+    it (:func:`clv.ensemble.apply_learned`, on the features of the part's transactions), the rows of
+    :func:`clv.pipeline.value_customers`, the churn band, the RFM inputs and the weighted gradients of the total's
+    interval."""
     settings = Settings.from_dict(state.settings)
     if customers.empty:
         return pd.DataFrame(columns=[name for name, _ in state.columns])
@@ -389,26 +417,17 @@ def _score_part(customers: pd.DataFrame, transactions: pd.DataFrame | None, stat
     summary["frequency"] = summary["frequency"].astype("int64")
     summary.attrs["time_unit"] = TIME_UNIT
     end = pd.Timestamp(state.end)
-    result = Forecast(
-        cutoff=end,
-        horizon_weeks=settings.horizon_weeks,
-        summary=summary.set_index("customer_id", drop=False),
-        probabilistic=probabilistic_forecast(
-            purchase_model, spend_model, summary, settings.horizon_weeks, settings.interval
-        ),
-        purchase_model=purchase_model,
-        spend_model=spend_model,
-        comparison=pd.DataFrame(),
-        all_probabilistic={},
+    result = customer_forecast(
+        summary.set_index("customer_id", drop=False), purchase_model, spend_model, end, settings.horizon_weeks
     )
     if transactions is not None and state.learned_model is not None and state.window_weeks is not None:
-        booster = lgb.Booster(model_str=state.learned_model)
-        model = LearnedModel(
-            booster=booster,
-            objective=str(booster.params.get("objective", "regression")),
-            features=list(booster.feature_name()),
+        fit = LearnedFit(
+            model=LearnedModel.from_text(state.learned_model),
+            window_weeks=state.window_weeks,
+            weights=state.weights or {},
+            training_cutoffs=[],
+            notes=[],
         )
-        fit = LearnedFit(model=model, window_weeks=state.window_weeks, weights=state.weights or {}, notes=[])
         log = Transactions.from_pandas(transactions.drop(columns="bucket"))
         apply_learned(result, fit, feature_table(log, end))
     predictions, gradients = value_customers(result, settings)

@@ -6,9 +6,12 @@ the window), divided by the length of the time unit in days (a month is 365.25/1
 mean value of the repeat purchase days (0 without one). The expressions are those of the DuckDB SQL, so both engines
 give the same numbers.
 
-What the models need travels to the driver compressed: the distinct (frequency, recency, T) histories with their
-counts, and the distinct (frequency, monetary value) pairs of repeat buyers (Fader, Hardie & Lee 2005 fit on exactly
-these sufficient statistics; :mod:`clv.models` takes the counts as weights).
+What the models need travels to the driver compressed: the distinct (frequency, recency, T, monetary value) rows with
+their counts. The purchase models depend on (frequency, recency, T) and Gamma-Gamma on (frequency, monetary value)
+alone (Fader, Hardie & Lee 2005), and :mod:`clv.models` takes the counts as weights, so the fits are those on every
+customer; the rows also tell which models forecast a finite value for every customer. One-time buyers share their
+row with everyone who started on the same day; a repeat buyer's mean spend is rarely shared, so there is about one
+row per repeat buyer.
 """
 
 from __future__ import annotations
@@ -92,24 +95,11 @@ def to_pandas(summary: DataFrame, time_unit: str, end: pd.Timestamp) -> pd.DataF
     return _finish(frame, normalise_time_unit(time_unit), end)
 
 
-def purchase_statistics(summary: DataFrame) -> pd.DataFrame:
-    """The distinct (frequency, recency, T) histories with their number of customers (``weight``), sorted."""
-    columns = ["frequency", "recency", "T"]
+def customer_statistics(summary: DataFrame) -> pd.DataFrame:
+    """The distinct (frequency, recency, T, monetary_value) rows with their number of customers (``weight``), in one
+    order whatever Spark's partitioning (so the optimisers always see the same input)."""
+    columns = ["frequency", "recency", "T", "monetary_value"]
     frame = summary.groupBy(*columns).count().toArrow().to_pandas()
-    return _sorted_weighted(frame, columns)
-
-
-def spend_statistics(summary: DataFrame) -> pd.DataFrame:
-    """The distinct (frequency, monetary_value) pairs of repeat buyers with their number of customers (``weight``)."""
-    from pyspark.sql import functions as F
-
-    columns = ["frequency", "monetary_value"]
-    frame = summary.filter(F.col("frequency") > 0).groupBy(*columns).count().toArrow().to_pandas()
-    return _sorted_weighted(frame, columns)
-
-
-def _sorted_weighted(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Rows in one order whatever Spark's partitioning, so the optimiser always sees the same input."""
     frame = frame.rename(columns={"count": "weight"}).sort_values(columns, kind="stable")
     frame["frequency"] = frame["frequency"].astype("int64")
     frame["weight"] = frame["weight"].astype("float64")
