@@ -3,8 +3,9 @@
 A purchase is a customer-day (its lines' amounts summed); ``frequency`` counts the purchase days after the first;
 ``recency`` and ``T`` run from the first purchase day to the last one and to the observation end (which is inside
 the window), divided by the length of the time unit in days (a month is 365.25/12 days); ``monetary_value`` is the
-mean value of the repeat purchase days (0 without one). The expressions are those of the DuckDB SQL, so both engines
-give the same numbers.
+mean value of the repeat purchase days (0 without one). The expressions are those of the DuckDB SQL, money summed
+exactly as decimals in both (:data:`clv.data.summary.MONEY_SQL_TYPE`), so both engines give the same numbers bit for
+bit, whatever the order in which they add.
 
 What the models need travels to the driver compressed: the distinct (frequency, recency, T, monetary value) rows with
 their counts. The purchase models depend on (frequency, recency, T) and Gamma-Gamma on (frequency, monetary value)
@@ -21,11 +22,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from clv.config import days_per_unit, normalise_time_unit
-from clv.data.summary import SUMMARY_COLUMNS, _as_timestamp, _finish
+from clv.data.summary import MONEY_SQL_TYPE, SUMMARY_COLUMNS, _as_timestamp, _finish
 from clv.errors import DataValidationError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
+
+MONEY_SPARK_TYPE = MONEY_SQL_TYPE.replace(" ", "").lower()
 
 
 def observation_end(log: DataFrame, value: object = None) -> pd.Timestamp:
@@ -51,7 +54,7 @@ def summarize(log: DataFrame, end: pd.Timestamp, time_unit: str = "D") -> DataFr
     orders = F.countDistinct("invoice_id") if "invoice_id" in log.columns else F.lit(1)
     with_country = "country" in log.columns
     days = log.groupBy("customer_id", F.to_date("timestamp").alias("day")).agg(
-        F.sum("amount").alias("value"),
+        F.sum(F.col("amount").cast(MONEY_SPARK_TYPE)).alias("value"),
         F.min("timestamp").alias("first_time"),
         F.max("timestamp").alias("last_time"),
         orders.cast("long").alias("orders"),
@@ -64,8 +67,8 @@ def summarize(log: DataFrame, end: pd.Timestamp, time_unit: str = "D") -> DataFr
             F.min("day").alias("first_day"),
             F.max("day").alias("last_day"),
             F.count(F.lit(1)).alias("n_days"),
-            F.sum("value").alias("total_revenue"),
-            F.min_by("value", "day").alias("first_value"),
+            F.sum("value").cast("double").alias("total_revenue"),
+            F.min_by("value", "day").cast("double").alias("first_value"),
             F.sum("orders").alias("n_orders"),
             F.min("first_time").alias("first_purchase"),
             F.max("last_time").alias("last_purchase"),
