@@ -17,13 +17,15 @@ Everything is computed at a cutoff ``E`` for a horizon of ``H`` weeks, and sees 
 
 Per-cutoff work (summaries, refitted models, feature tables, revenue windows) is kept in a :class:`History`, so the
 stacked windows, the validation window and the blend share each piece, and several forecasts on one log (the study in
-``bench/backtest_splits.py``) can share theirs. Time is in weeks inside this module; money in the log's currency;
-forecasts are undiscounted revenue.
+``bench/backtest_splits.py``) can share theirs. What is per customer (:func:`customer_forecast`,
+:func:`apply_learned`) is apart from what needs every customer (:func:`choose_purchase_model`, :func:`train_learned`),
+so the Spark engine (:mod:`clv.spark.engine`) runs the same per-customer code on its executors. Time is in weeks
+inside this module; money in the log's currency; forecasts are undiscounted revenue.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -118,6 +120,18 @@ class History:
 
 
 @dataclass
+class LearnedFit:
+    """The learned model trained for a cutoff: its target window (weeks), the blend weights, the cutoffs of its
+    training windows (latest first) and notes on how it was trained and blended."""
+
+    model: LearnedModel
+    window_weeks: float
+    weights: dict[str, float]
+    training_cutoffs: list[pd.Timestamp]
+    notes: list[str]
+
+
+@dataclass
 class Forecast:
     """Per-customer forecasts at one cutoff, the fitted models, and notes on what was done."""
 
@@ -130,18 +144,35 @@ class Forecast:
     comparison: pd.DataFrame
     all_probabilistic: dict[str, pd.Series]
     learned: pd.Series | None = None
-    learned_model: LearnedModel | None = None
+    learned_fit: LearnedFit | None = None
     features: pd.DataFrame | None = None
     learned_base: np.ndarray | None = None
-    weights: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    window_weeks: float | None = None
-    training_cutoffs: list[pd.Timestamp] = field(default_factory=list)
 
     @property
     def purchase_model_name(self) -> str:
         """The chosen purchase model's name among ``clv.models.compare.PURCHASE_MODELS``."""
-        return next(name for name, kind in PURCHASE_MODELS.items() if type(self.purchase_model) is kind)
+        return _model_name(self.purchase_model)
+
+    @property
+    def learned_model(self) -> LearnedModel | None:
+        """The learned model applied (None when none could be trained)."""
+        return self.learned_fit.model if self.learned_fit is not None else None
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """The blend weights of the probabilistic and learned forecasts (empty without a learned model)."""
+        return self.learned_fit.weights if self.learned_fit is not None else {}
+
+    @property
+    def window_weeks(self) -> float | None:
+        """The learned model's target window in weeks (None without a learned model)."""
+        return self.learned_fit.window_weeks if self.learned_fit is not None else None
+
+    @property
+    def training_cutoffs(self) -> list[pd.Timestamp]:
+        """The cutoffs of the learned model's training windows, latest first."""
+        return self.learned_fit.training_cutoffs if self.learned_fit is not None else []
 
     @property
     def ensemble(self) -> pd.Series:
@@ -153,17 +184,28 @@ class Forecast:
         return blend.rename("ensemble")
 
 
-def fit_spend_model(summary: pd.DataFrame, notes: list[str]) -> GammaGamma:
-    """Gamma-Gamma on the repeat buyers with positive mean spend; the others are counted in ``notes``."""
-    model, left_out = _spend_model(summary)
+def _model_name(purchase_model: PurchaseModel) -> str:
+    return next(name for name, kind in PURCHASE_MODELS.items() if type(purchase_model) is kind)
+
+
+def fit_spend_model(summary: pd.DataFrame, notes: list[str], weights: np.ndarray | None = None) -> GammaGamma:
+    """Gamma-Gamma on the repeat buyers with positive mean spend; the others are counted in ``notes``. ``weights``
+    counts identical rows (e.g. distinct customer statistics); one customer per row by default."""
+    model, left_out = _spend_model(summary, weights)
     _note_left_out(left_out, notes)
     return model
 
 
-def _spend_model(summary: pd.DataFrame) -> tuple[GammaGamma, int]:
-    usable = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
-    model = GammaGamma().fit(summary.loc[usable, "frequency"], summary.loc[usable, "monetary_value"])
-    return model, int(((summary["frequency"] > 0) & ~usable).sum())
+def _spend_model(summary: pd.DataFrame, weights: np.ndarray | None = None) -> tuple[GammaGamma, int]:
+    counts = np.ones(len(summary)) if weights is None else np.asarray(weights, dtype="float64")
+    repeat = (summary["frequency"] > 0).to_numpy()
+    usable = repeat & (summary["monetary_value"] > 0).to_numpy()
+    model = GammaGamma().fit(
+        summary.loc[usable, "frequency"],
+        summary.loc[usable, "monetary_value"],
+        weights=None if weights is None else counts[usable],
+    )
+    return model, int(counts[repeat & ~usable].sum())
 
 
 def _note_left_out(left_out: int, notes: list[str]) -> None:
@@ -220,7 +262,17 @@ def _forecast(
         history.summary(cutoff), comparison, spend_model, cutoff, horizon_weeks, notes
     )
     if learned:
-        _add_learned(result, history, result.purchase_model_name, seed)
+        fit = train_learned(
+            history,
+            cutoff,
+            horizon_weeks,
+            (result.purchase_model, result.spend_model),
+            result.summary,
+            seed,
+            result.notes,
+        )
+        if fit is not None:
+            apply_learned(result, fit, history.features(cutoff))
     return result
 
 
@@ -233,18 +285,75 @@ def probabilistic_forecast(
     notes: list[str],
 ) -> Forecast:
     """The probabilistic part of a forecast: every fitted purchase model x ``spend_model`` over the horizon, the
-    lowest-BIC model with a finite forecast for every customer chosen (the choice is noted).
+    lowest-BIC model with a finite forecast for every customer chosen (:func:`choose_purchase_model`).
     ``summary`` is in weeks, indexed by customer_id."""
+    forecasts = choose_purchase_model(comparison, spend_model, summary, horizon_weeks, notes)
+    best_name = next(iter(forecasts))
+    chosen = customer_forecast(
+        summary, comparison.models[best_name], spend_model, cutoff, horizon_weeks, forecasts[best_name]
+    )
+    return replace(
+        chosen,
+        comparison=comparison.table,
+        all_probabilistic={name: values["clv"] for name, values in forecasts.items()},
+        notes=notes,
+    )
+
+
+def choose_purchase_model(
+    comparison: ModelComparison,
+    spend_model: GammaGamma,
+    summary: pd.DataFrame,
+    horizon_weeks: float,
+    notes: list[str],
+    weights: np.ndarray | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Each fitted purchase model's :func:`expected_revenue` over the horizon for the rows of ``summary`` (each
+    counting ``weights`` customers, one by default), best BIC first, leaving out (with a note) any model whose
+    forecast is not a finite number for some customer. The first is the chosen model (the choice is noted)."""
     if not comparison.models:
         raise ConvergenceError("none of the purchase models could be fitted on this data")
-    forecasts = _finite_forecasts(comparison, spend_model, summary, horizon_weeks, notes)
+    counts = np.ones(len(summary)) if weights is None else np.asarray(weights, dtype="float64")
+    forecasts = {}
+    for name in comparison.table.index:
+        if name not in comparison.models:
+            continue
+        values = expected_revenue(comparison.models[name], spend_model, summary, horizon_weeks)
+        broken = int(counts[(~np.isfinite(values.to_numpy())).any(axis=1)].sum())
+        if broken:
+            notes.append(
+                f"{name} left out: its forecast over {horizon_weeks:.0f} weeks is not a finite number for "
+                f"{broken:,} customer(s) (parameters {comparison.models[name].params_})"
+            )
+            continue
+        forecasts[str(name)] = values
+    if not forecasts:
+        raise ConvergenceError(
+            f"no purchase model gives a finite forecast over {horizon_weeks:.0f} weeks for every customer"
+        )
     best_name = next(iter(forecasts))
     notes.append(
         f"purchase model: {best_name}, the lowest BIC of {', '.join(forecasts)} "
         f"({comparison.table['bic'].astype(float)[best_name]:,.1f})"
     )
-    purchase_model = comparison.models[best_name]
-    probabilistic = forecasts[best_name].copy()
+    return forecasts
+
+
+def customer_forecast(
+    summary: pd.DataFrame,
+    purchase_model: PurchaseModel,
+    spend_model: GammaGamma,
+    cutoff: pd.Timestamp,
+    horizon_weeks: float,
+    expected: pd.DataFrame | None = None,
+) -> Forecast:
+    """The probabilistic forecast of the chosen ``purchase_model`` x ``spend_model`` for the customers of
+    ``summary`` (in weeks, indexed by customer_id), with P(alive) at the cutoff. Every row depends on its customer
+    alone, so any part of the customers gives the same rows (the Spark engine's executors forecast partitions with
+    it). ``expected``: the models' :func:`expected_revenue` over the horizon when already computed."""
+    if expected is None:
+        expected = expected_revenue(purchase_model, spend_model, summary, horizon_weeks)
+    probabilistic = expected.copy()
     probabilistic["p_alive"] = purchase_model.probability_alive(
         summary["frequency"], summary["recency"], summary["T"]
     )
@@ -255,116 +364,137 @@ def probabilistic_forecast(
         probabilistic=probabilistic,
         purchase_model=purchase_model,
         spend_model=spend_model,
-        comparison=comparison.table,
-        all_probabilistic={name: values["clv"] for name, values in forecasts.items()},
-        notes=notes,
+        comparison=pd.DataFrame(),
+        all_probabilistic={},
     )
 
 
-def _finite_forecasts(
-    comparison: ModelComparison,
-    spend_model: GammaGamma,
-    summary: pd.DataFrame,
-    weeks: float,
+def train_learned(
+    history: History,
+    cutoff: pd.Timestamp,
+    horizon_weeks: float,
+    models: tuple[PurchaseModel, GammaGamma],
+    customers: pd.DataFrame,
+    seed: int,
     notes: list[str],
-) -> dict[str, pd.DataFrame]:
-    """Each fitted purchase model's :func:`expected_revenue`, best BIC first, leaving out (with a note) any model
-    whose forecast is not a finite number for some customer."""
-    forecasts = {}
-    for name in comparison.table.index:
-        if name not in comparison.models:
-            continue
-        values = expected_revenue(comparison.models[name], spend_model, summary, weeks)
-        broken = int((~np.isfinite(values.to_numpy())).any(axis=1).sum())
-        if broken:
-            notes.append(
-                f"{name} left out: its forecast over {weeks:.0f} weeks is not a finite number for {broken:,} "
-                f"customer(s) (parameters {comparison.models[name].params_})"
-            )
-            continue
-        forecasts[str(name)] = values
-    if not forecasts:
-        raise ConvergenceError(
-            f"no purchase model gives a finite forecast over {weeks:.0f} weeks for every customer"
-        )
-    return forecasts
-
-
-def _add_learned(result: Forecast, history: History, model_name: str, seed: int) -> None:
-    history_weeks = history.weeks_before(result.cutoff)
-    window = float(np.floor(min(result.horizon_weeks, history_weeks / 3.0)))
+) -> LearnedFit | None:
+    """Train the learned model for ``cutoff`` on the windows of ``history`` before it, and the blend weights (module
+    docstring, steps 2 and 3). ``models`` are the purchase and spend models chosen at the cutoff and ``customers``
+    the summary there (in weeks; or its distinct rows): the learned model is only trained when their forecast over
+    the window, its starting point, is finite for every customer. Returns None, with the reason in ``notes``, when
+    the history is too short, too few customers are in a window or a forecast is not finite."""
+    purchase_model, spend_model = models
+    model_name = _model_name(purchase_model)
+    history_weeks = history.weeks_before(cutoff)
+    window = float(np.floor(min(horizon_weeks, history_weeks / 3.0)))
     if window < MIN_WINDOW_WEEKS:
-        result.notes.append(
+        notes.append(
             f"learned model skipped: {history_weeks:.0f} weeks of history leave no target window of at least "
             f"{MIN_WINDOW_WEEKS:.0f} weeks before the cutoff"
         )
-        return
+        return None
     step = pd.Timedelta(weeks=window)
     cutoffs = [
-        result.cutoff - k * step
+        cutoff - k * step
         for k in range(1, STACKED_WINDOWS + 2)
-        if history.weeks_before(result.cutoff - k * step) >= MIN_WINDOW_WEEKS
+        if history.weeks_before(cutoff - k * step) >= MIN_WINDOW_WEEKS
     ]
     try:
-        sets = [_training_set(history, cutoff, window, model_name) for cutoff in cutoffs]
+        sets = [_training_set(history, earlier, window, model_name) for earlier in cutoffs]
     except (DataValidationError, ConvergenceError) as error:
-        result.notes.append(f"learned model skipped: {error}")
-        return
+        notes.append(f"learned model skipped: {error}")
+        return None
     if len(sets) < 2 or min(len(sets[0]), len(sets[1])) < MIN_LEARNING_CUSTOMERS:
-        result.notes.append(
+        notes.append(
             f"learned model skipped: fewer than two training windows of {window:.0f} weeks with at least "
             f"{MIN_LEARNING_CUSTOMERS} customers before the cutoff"
         )
-        return
-    base = expected_revenue(result.purchase_model, result.spend_model, result.summary, window)["clv"]
+        return None
+    base = expected_revenue(purchase_model, spend_model, customers, window)["clv"]
     if not np.isfinite(base.to_numpy()).all():
-        result.notes.append(
+        notes.append(
             f"learned model skipped: the {model_name} forecast over {window:.0f} weeks is not finite"
         )
-        return
+        return None
     validation = sets[0]
     choice = choose_objective(_stack(sets[1 : STACKED_WINDOWS + 1]), validation, seed=seed)
     recent = _stack(sets[:STACKED_WINDOWS])
     final = train(recent, choice.objective, choice.rounds, seed=seed)
-    current = _with_model_features(history, result.cutoff, model_name, window)
-    base_values = base.reindex(current.index).to_numpy()
-    per_window = pd.Series(final.predict(current, base_values), index=current.index)
-    ratio = _horizon_ratio(result, window).reindex(current.index).fillna(0.0)
-    result.learned = (per_window * ratio).reindex(result.probabilistic.index).fillna(0.0).rename("learned")
     final.validation = choice.scores
-    result.learned_model = final
-    result.features = current
-    result.learned_base = base_values
-    result.window_weeks = window
-    result.weights = _blend_weights(validation, choice.validation_prediction)
+    weights = _blend_weights(validation, choice.validation_prediction)
     used = cutoffs[: min(len(cutoffs), STACKED_WINDOWS)]
-    result.training_cutoffs = used
-    result.notes.append(
-        f"learned model: LightGBM boosted from the {model_name} x Gamma-Gamma forecast ({final.objective}, "
-        f"{choice.rounds} trees, chosen by validation Poisson deviance among "
-        f"{', '.join(f'{k} {v:,.3f}' for k, v in choice.scores.items())} on the window ending "
-        f"{result.cutoff.date()}), trained on {len(recent):,} customer-windows (features at "
-        f"{', '.join(str(c.date()) for c in used)} against revenue in the next {window:.0f} weeks), carried to "
-        f"{result.horizon_weeks:.1f} weeks with the {result.purchase_model.model_type} expected-purchase curve"
+    return LearnedFit(
+        model=final,
+        window_weeks=window,
+        weights=weights,
+        training_cutoffs=used,
+        notes=[
+            f"learned model: LightGBM boosted from the {model_name} x Gamma-Gamma forecast ({final.objective}, "
+            f"{choice.rounds} trees, chosen by validation Poisson deviance among "
+            f"{', '.join(f'{k} {v:,.3f}' for k, v in choice.scores.items())} on the window ending "
+            f"{cutoff.date()}), trained on {len(recent):,} customer-windows (features at "
+            f"{', '.join(str(c.date()) for c in used)} against revenue in the next {window:.0f} weeks), carried "
+            f"to {horizon_weeks:.1f} weeks with the {purchase_model.model_type} expected-purchase curve",
+            f"blend weights (non-negative least squares on the window ending {cutoff.date()}): "
+            f"probabilistic {weights['probabilistic']:.3f}, learned {weights['learned']:.3f}",
+        ],
     )
-    result.notes.append(
-        f"blend weights (non-negative least squares on the window ending {result.cutoff.date()}): "
-        f"probabilistic {result.weights['probabilistic']:.3f}, learned {result.weights['learned']:.3f}"
+
+
+def apply_learned(result: Forecast, fit: LearnedFit, features: pd.DataFrame) -> None:
+    """Set ``result``'s learned forecast: ``fit`` applied to ``features`` (:func:`clv.features.feature_table` at the
+    cutoff for the customers of ``result``), starting from ``result``'s models' forecast over the window, and
+    carried from the window to the horizon customer by customer. Every row depends on its customer alone, so the
+    Spark engine's executors apply it to parts of the customers."""
+    current, base = _learned_inputs(
+        features, result.summary, result.purchase_model, result.spend_model, fit.window_weeks
     )
+    per_window = pd.Series(fit.model.predict(current, base), index=current.index)
+    ratio = _horizon_ratio(result, fit.window_weeks).reindex(current.index).fillna(0.0)
+    result.learned = (per_window * ratio).reindex(result.probabilistic.index).fillna(0.0).rename("learned")
+    result.learned_fit = fit
+    result.features = current
+    result.learned_base = base
+    result.notes.extend(fit.notes)
 
 
 def _training_set(history: History, cutoff: pd.Timestamp, window: float, model_name: str) -> TrainingSet:
     """Features at ``cutoff``, revenue in the next ``window`` weeks, and the probabilistic forecast of it made at
     ``cutoff`` (the purchase and spend models refitted there)."""
-    features = _with_model_features(history, cutoff, model_name, window)
-    summary = history.summary(cutoff)
-    base = expected_revenue(
-        history.purchase_model(cutoff, model_name), history.spend_model(cutoff)[0], summary, window
+    features, base = _learned_inputs(
+        history.features(cutoff),
+        history.summary(cutoff),
+        history.purchase_model(cutoff, model_name),
+        history.spend_model(cutoff)[0],
+        window,
     )
-    if not np.isfinite(base["clv"].to_numpy()).all():
+    if not np.isfinite(base).all():
         raise ConvergenceError(f"the {model_name} forecast at {cutoff.date()} is not a finite number")
     target = history.revenue(cutoff, cutoff + pd.Timedelta(weeks=window)).reindex(features.index).fillna(0.0)
-    return TrainingSet(features, target, base["clv"].reindex(features.index).to_numpy())
+    return TrainingSet(features, target, base)
+
+
+def _learned_inputs(
+    features: pd.DataFrame,
+    summary: pd.DataFrame,
+    purchase_model: PurchaseModel,
+    spend_model: GammaGamma,
+    window: float,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The learned model's inputs at a cutoff: ``features`` (the feature table there) with the purchase and spend
+    models' P(alive), expected purchases over ``window`` weeks and expected spend per purchase; and those models'
+    revenue forecast over the window (its starting point) for the same customers, in the same order."""
+    rows = summary.reindex(features.index)
+    frequency, recency, age = rows["frequency"], rows["recency"], rows["T"]
+    features = features.copy()
+    features["p_alive"] = purchase_model.probability_alive(frequency, recency, age)
+    features["expected_purchases"] = purchase_model.expected_purchases(window, frequency, recency, age)
+    features["expected_avg_value"] = spend_model.expected_average_value(frequency, rows["monetary_value"])
+    # DuckDB's parallel sums differ in their last bits from run to run; rounding keeps LightGBM reproducible.
+    numeric = features.select_dtypes("number").columns
+    features[numeric] = features[numeric].round(6)
+    base = expected_revenue(purchase_model, spend_model, summary, window)["clv"]
+    return features, base.reindex(features.index).to_numpy()
 
 
 def _stack(sets: list[TrainingSet]) -> TrainingSet:
@@ -373,26 +503,6 @@ def _stack(sets: list[TrainingSet]) -> TrainingSet:
         features["country"] = features["country"].astype("category")
     target = pd.concat([s.target for s in sets], ignore_index=True)
     return TrainingSet(features, target, np.concatenate([s.base for s in sets]))
-
-
-def _with_model_features(
-    history: History, cutoff: pd.Timestamp, model_name: str, window: float
-) -> pd.DataFrame:
-    """The feature table at ``cutoff`` plus the refitted models' P(alive), expected purchases over ``window`` and
-    expected spend per purchase."""
-    features = history.features(cutoff).copy()
-    rows = history.summary(cutoff).reindex(features.index)
-    frequency, recency, age = rows["frequency"], rows["recency"], rows["T"]
-    purchase_model = history.purchase_model(cutoff, model_name)
-    features["p_alive"] = purchase_model.probability_alive(frequency, recency, age)
-    features["expected_purchases"] = purchase_model.expected_purchases(window, frequency, recency, age)
-    features["expected_avg_value"] = history.spend_model(cutoff)[0].expected_average_value(
-        frequency, rows["monetary_value"]
-    )
-    # DuckDB's parallel sums differ in their last bits from run to run; rounding keeps LightGBM reproducible.
-    numeric = features.select_dtypes("number").columns
-    features[numeric] = features[numeric].round(6)
-    return features
 
 
 def _horizon_ratio(result: Forecast, window: float) -> pd.Series:

@@ -143,13 +143,28 @@ class LearnedModel:
         """Write the booster in LightGBM's text format (the objective and features travel inside it)."""
         self.booster.save_model(str(path))
 
+    def to_text(self) -> str:
+        """The booster in LightGBM's text format, as :meth:`save` writes it."""
+        return str(self.booster.model_to_string())
+
     @classmethod
     def load(cls, path: str | Path) -> LearnedModel:
         """Read a booster written by :meth:`save`."""
         try:
-            booster = lgb.Booster(model_file=str(path))
+            return cls._of(lgb.Booster(model_file=str(path)))
         except lgb.basic.LightGBMError as error:
             raise ModelFileError(f"{path} is not a LightGBM text model: {error}") from error
+
+    @classmethod
+    def from_text(cls, text: str) -> LearnedModel:
+        """The model from :meth:`to_text` output."""
+        try:
+            return cls._of(lgb.Booster(model_str=text))
+        except lgb.basic.LightGBMError as error:
+            raise ModelFileError(f"not a LightGBM text model: {error}") from error
+
+    @classmethod
+    def _of(cls, booster: lgb.Booster) -> LearnedModel:
         objective = str(booster.params.get("objective", "regression"))
         return cls(booster=booster, objective=objective, features=list(booster.feature_name()))
 

@@ -35,6 +35,7 @@ from clv.ensemble import (
     TIME_UNIT,
     Forecast,
     History,
+    LearnedFit,
     fit_spend_model,
     forecast,
     one_blas_thread,
@@ -49,11 +50,12 @@ from clv.models import (
     GammaGamma,
     ModifiedBetaGeo,
     ParetoNBD,
+    PurchaseModel,
     compare_models,
-    customer_lifetime_value,
 )
 from clv.models.base import Model
 from clv.models.compare import PURCHASE_MODELS
+from clv.models.value import total_interval, value_with_gradients
 from clv.segment import (
     DEFAULT_CHURN_THRESHOLDS,
     DEFAULT_TIER_CUTOFFS,
@@ -257,11 +259,7 @@ def _run(data: Transactions | pd.DataFrame, settings: Settings, report: Progress
         else log.date_range()[1].normalize()
     )
     history = History(log)
-    calibration_end = _backtest_start(history, end, settings)
-    # The backtest refits everything at an earlier cutoff: it runs on the second core, on its own DuckDB cursor,
-    # while the forecast at the observation end runs here (each sees only its own data, so results do not change).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        testing = pool.submit(_backtest, log, calibration_end, end, settings) if calibration_end else None
+    with BacktestThread(log, history, end, settings) as testing:
         report("Fitting the purchase and spend models and the learned model", 0.05)
         result = forecast(
             log,
@@ -277,15 +275,7 @@ def _run(data: Transactions | pd.DataFrame, settings: Settings, report: Progress
         predictions, total = _predictions(result, settings, log)
         drivers = _drivers(result, predictions)
         timings["valuation"] = time.perf_counter() - started - timings["forecast"]
-        if calibration_end is not None:
-            report(
-                f"Backtesting: refitted on data to {calibration_end.date()}, scoring the weeks to {end.date()}",
-                0.7,
-            )
-        tested, backtest_note, timings["backtest"] = testing.result() if testing else (None, None, 0.0)
-    result.notes.extend(
-        filter(None, [_backtest_skipped(history, end, settings, calibration_end), backtest_note])
-    )
+        tested, timings["backtest"] = testing.wait(report, 0.7, result.notes)
     report("Segmenting and writing insights", 0.95)
     results = _assemble(predictions, total, result, tested, drivers, settings, log, timings)
     timings["total"] = time.perf_counter() - started
@@ -296,9 +286,28 @@ def _run(data: Transactions | pd.DataFrame, settings: Settings, report: Progress
 def _predictions(
     result: Forecast, settings: Settings, log: Transactions
 ) -> tuple[pd.DataFrame, tuple[float, float, float]]:
-    """The predictions table: probabilistic valuation with discounting and margin, the blend carried likewise."""
+    """The predictions table: per-customer values, country, segments, and the total with its interval."""
+    predictions, weighted_gradients = value_customers(result, settings)
+    if log.has("country"):
+        predictions["country"] = _countries(log, result.cutoff).reindex(predictions["customer_id"]).to_numpy()
+    total = total_value(
+        float(predictions["clv"].sum()),
+        float(predictions["clv_probabilistic"].sum()),
+        weighted_gradients.sum(axis=0),
+        (result.purchase_model, result.spend_model),
+        settings.interval,
+    )
     summary = result.summary.reset_index(drop=True)
-    valued = customer_lifetime_value(
+    return _segment(predictions, summary["T"] - summary["recency"], settings), total
+
+
+def value_customers(result: Forecast, settings: Settings) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every column of the predictions table that depends on the customer alone (all but the segments and country):
+    the probabilistic value with discounting and margin, and the blend carried likewise; and each customer's part of
+    the total's interval (:func:`clv.models.value.value_with_gradients`). Any subset of customers gives the same
+    rows, so the Spark engine scores partitions with it."""
+    summary = result.summary.reset_index(drop=True)
+    valued, weighted_gradients = value_with_gradients(
         result.purchase_model,
         result.spend_model,
         summary,
@@ -307,7 +316,8 @@ def _predictions(
         annual_discount_rate=settings.annual_discount_rate,
         margin=settings.margin,
         interval=settings.interval,
-    ).set_index("customer_id")
+    )
+    valued = valued.set_index("customer_id")
     undiscounted = result.probabilistic["clv"].reindex(valued.index).to_numpy()
     # Discounting and margin as a per-customer factor, applied to every forecast alike.
     factor = np.divide(
@@ -350,15 +360,21 @@ def _predictions(
             "expected_next_purchase": _next_purchase_dates(result.cutoff, waiting_weeks),
         }
     )
-    if log.has("country"):
-        predictions["country"] = _countries(log, result.cutoff).reindex(predictions["customer_id"]).to_numpy()
-    _, low, high = valued.attrs["total"]
-    scale = blended.sum() / valued["clv"].sum() if valued["clv"].sum() > 0 else 1.0
-    return _segment(predictions, summary["T"] - summary["recency"], settings), (
-        float(blended.sum()),
-        float(low * scale),
-        float(high * scale),
-    )
+    return predictions, weighted_gradients
+
+
+def total_value(
+    blended_total: float,
+    probabilistic_total: float,
+    weighted_gradients: np.ndarray,
+    models: tuple[PurchaseModel, GammaGamma],
+    interval: float,
+) -> tuple[float, float, float]:
+    """The blended total with the interval of the probabilistic total scaled alike, from sums over customers (so
+    partial sums from parts of the customers add up)."""
+    _, low, high = total_interval(probabilistic_total, weighted_gradients, *models, interval)
+    scale = blended_total / probabilistic_total if probabilistic_total > 0 else 1.0
+    return blended_total, low * scale, high * scale
 
 
 def _next_purchase_dates(cutoff: pd.Timestamp, waiting_weeks: np.ndarray) -> pd.DatetimeIndex:
@@ -400,6 +416,43 @@ def _drivers(result: Forecast, predictions: pd.DataFrame) -> dict[str, pd.DataFr
             {"customer_id": predictions["customer_id"].to_numpy(), "drivers": customers.to_numpy()}
         ),
     }
+
+
+class BacktestThread:
+    """The run's backtest, started on a second thread: everything refitted at the observation end minus the
+    backtest weeks and scored on the rest, on a DuckDB cursor of its own, while the caller forecasts at the
+    observation end (each sees only its own data, so results do not change). Used as a context manager, which
+    waits for the thread on leaving."""
+
+    def __init__(self, log: Transactions, history: History, end: pd.Timestamp, settings: Settings) -> None:
+        self.calibration_end = _backtest_start(history, end, settings)
+        self._end = end
+        self._skipped = _backtest_skipped(history, end, settings, self.calibration_end)
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._job = (
+            self._pool.submit(_backtest, log, self.calibration_end, end, settings)
+            if self.calibration_end is not None
+            else None
+        )
+
+    def __enter__(self) -> BacktestThread:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown()
+
+    def wait(self, report: Progress, fraction: float, notes: list[str]) -> tuple[Backtest | None, float]:
+        """The backtest (None when there is none, with the reason added to ``notes``) and the seconds it took;
+        ``report`` says what is awaited at ``fraction`` done."""
+        if self.calibration_end is not None:
+            report(
+                f"Backtesting: refitted on data to {self.calibration_end.date()}, scoring the weeks to "
+                f"{self._end.date()}",
+                fraction,
+            )
+        tested, note, seconds = self._job.result() if self._job is not None else (None, None, 0.0)
+        notes.extend(filter(None, [self._skipped, note]))
+        return tested, seconds
 
 
 def _backtest_weeks(history: History, end: pd.Timestamp, settings: Settings) -> float:
@@ -478,7 +531,7 @@ def _assemble(
         "purchase_model": result.purchase_model.model_type,
         "model_comparison": result.comparison.reset_index().to_dict(orient="records"),
         "learned_window_weeks": result.window_weeks,
-        "learned_model": _learned_metadata(result),
+        "learned_model": learned_metadata(result.learned_fit, result.purchase_model, result.horizon_weeks),
         "blend_weights": result.weights,
         "notes": result.notes,
         "backtest": (
@@ -494,7 +547,7 @@ def _assemble(
         "transactions": len(source),
         "timings_seconds": timings,
         "versions": {
-            name: _version(name)
+            name: package_version(name)
             for name in ("clv-platform", "numpy", "scipy", "pandas", "duckdb", "lightgbm")
         },
     }
@@ -515,20 +568,21 @@ def _assemble(
     )
 
 
-def _learned_metadata(result: Forecast) -> dict[str, Any] | None:
+def learned_metadata(
+    fit: LearnedFit | None, purchase_model: PurchaseModel, horizon_weeks: float
+) -> dict[str, Any] | None:
     """What the learned model is and how it was trained, in JSON-ready form (None when it was not trained)."""
-    model = result.learned_model
-    if model is None:
+    if fit is None:
         return None
     return {
-        "objective": model.objective,
-        "trees": model.booster.num_trees(),
-        "validation_poisson_deviance": model.validation,
-        "started_from": f"{result.purchase_model.model_type} x Gamma-Gamma forecast over the window",
-        "window_weeks": result.window_weeks,
-        "training_cutoffs": [str(cutoff.date()) for cutoff in result.training_cutoffs],
-        "carried_to_weeks": result.horizon_weeks,
-        "carried_with": f"{result.purchase_model.model_type} expected purchases over the horizon / over the window",
+        "objective": fit.model.objective,
+        "trees": fit.model.booster.num_trees(),
+        "validation_poisson_deviance": fit.model.validation,
+        "started_from": f"{purchase_model.model_type} x Gamma-Gamma forecast over the window",
+        "window_weeks": fit.window_weeks,
+        "training_cutoffs": [str(cutoff.date()) for cutoff in fit.training_cutoffs],
+        "carried_to_weeks": horizon_weeks,
+        "carried_with": f"{purchase_model.model_type} expected purchases over the horizon / over the window",
     }
 
 
@@ -578,7 +632,8 @@ def _fingerprint(predictions: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
-def _version(name: str) -> str:
+def package_version(name: str) -> str:
+    """The installed version of distribution ``name`` ("unknown" when not installed)."""
     try:
         return package_metadata.version(name)
     except package_metadata.PackageNotFoundError:

@@ -39,7 +39,6 @@ CLV_COLUMNS: tuple[str, ...] = (
 )
 
 
-@single_blas_thread
 def customer_lifetime_value(
     purchase_model: PurchaseModel,
     spend_model: GammaGamma,
@@ -58,6 +57,25 @@ def customer_lifetime_value(
     currency of monetary_value), each with its ``interval`` bounds. ``attrs['total']`` holds the total CLV with its
     interval (the customers' predictions share the parameters, so the total's interval is not a sum of theirs).
     """
+    return value_with_gradients(
+        purchase_model, spend_model, summary, horizon, time_unit, annual_discount_rate, margin, interval
+    )[0]
+
+
+@single_blas_thread
+def value_with_gradients(
+    purchase_model: PurchaseModel,
+    spend_model: GammaGamma,
+    summary: pd.DataFrame,
+    horizon: float,
+    time_unit: str = "M",
+    annual_discount_rate: float = 0.0,
+    margin: float = 1.0,
+    interval: float = 0.8,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`customer_lifetime_value` and, per customer, ``clv * d log(clv) / d log(params)`` (one column per
+    purchase-model parameter, then per spend-model parameter): summed over any customers, the input of
+    :func:`total_interval`."""
     purchase_model._check_fitted()
     spend_model._check_fitted()
     _check_settings(horizon, annual_discount_rate, margin, interval)
@@ -117,17 +135,18 @@ def customer_lifetime_value(
     )
     if "customer_id" in summary:
         result.insert(0, "customer_id", summary["customer_id"].to_numpy())
+    weighted_gradients = clv[:, None] * np.hstack([purchases_gradient[history], spend_gradient])
     result.attrs.update(
         horizon=horizon,
         time_unit=unit,
         annual_discount_rate=annual_discount_rate,
         margin=margin,
         interval=interval,
-        total=_total_interval(
-            clv, purchases_gradient[history], spend_gradient, purchase_model, spend_model, z
+        total=total_interval(
+            float(clv.sum()), weighted_gradients.sum(axis=0), purchase_model, spend_model, interval
         ),
     )
-    return result
+    return result, weighted_gradients
 
 
 def _with_gradient(
@@ -137,21 +156,25 @@ def _with_gradient(
     return estimate, model.log_prediction_gradient(predict, estimate)
 
 
-def _total_interval(
-    clv: np.ndarray,
-    purchase_gradient: np.ndarray,
-    spend_gradient: np.ndarray,
+def total_interval(
+    total: float,
+    weighted_gradients: np.ndarray,
     purchase_model: PurchaseModel,
     spend_model: GammaGamma,
-    z: float,
+    interval: float = 0.8,
 ) -> tuple[float, float, float]:
-    """Total CLV and its interval: d log(total) / d log(params) is the CLV-weighted mean of the customers' gradients."""
-    total = float(clv.sum())
+    """Total CLV and its ``interval`` from the total and ``sum_i clv_i * d log(clv_i) / d log(params)``
+    (purchase-model parameters first, then the spend model's; per customer from :func:`value_with_gradients`).
+
+    d log(total) / d log(params) is the CLV-weighted mean of the customers' gradients; both inputs are sums over
+    customers, so parts of the customers (e.g. Spark partitions) combine by addition.
+    """
     if total <= 0:
         return 0.0, 0.0, 0.0
-    weights = clv / total
-    g_purchase = weights @ purchase_gradient
-    g_spend = weights @ spend_gradient
+    split = purchase_model.n_params
+    g_purchase = weighted_gradients[:split] / total
+    g_spend = weighted_gradients[split:] / total
+    z = stats.norm.ppf(0.5 + interval / 2.0)
     sd = math.sqrt(
         max(float(g_purchase @ purchase_model.covariance_log_ @ g_purchase), 0.0)
         + max(float(g_spend @ spend_model.covariance_log_ @ g_spend), 0.0)

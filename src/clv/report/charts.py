@@ -224,13 +224,15 @@ def tracking_chart(tracking: pd.DataFrame) -> alt.Chart:
 
 
 def importance_chart(importance: pd.DataFrame, top: int = 12) -> alt.Chart:
-    """What moves the learned model's predictions most (mean absolute SHAP contribution)."""
+    """What moves the learned model's predictions most (mean absolute SHAP contribution); every driver's name is
+    shown whole (about 6 px per character at the axis font size)."""
     frame = importance.head(top)
+    longest = int(frame["description"].str.len().max()) if len(frame) else 0
     return (
         alt.Chart(frame, title="What drives predicted value")
         .mark_bar(color="#1f5f8b")
         .encode(
-            y=alt.Y("description:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
+            y=alt.Y("description:N", sort="-x", title=None, axis=alt.Axis(labelLimit=max(320, 6 * longest))),
             x=alt.X("mean_abs_contribution:Q", title="Mean absolute contribution (model scale)"),
             tooltip=[
                 alt.Tooltip("description:N", title="Driver"),
