@@ -9,9 +9,10 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from clv.cli import EXIT_BAD_INPUT, app
+from tests.shared import SHARED_DATA
 
 runner = CliRunner()
-SHARED = Path(__file__).parents[2].parent / "shared" / "data"
+SHARED = SHARED_DATA
 
 
 def test_sample_summarize_and_fit(tmp_path: Path) -> None:

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).parents[2].parent / "shared" / "data"
-
 ONLINE_RETAIL_ROWS = [
     # InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country
     (

@@ -7,8 +7,7 @@ import pytest
 
 from clv.data import load_customer_summary
 from clv.errors import DataValidationError
-
-from .conftest import SHARED_DATA
+from tests.shared import SHARED_DATA
 
 
 def test_published_cdnow_summary_is_accepted_under_its_own_names() -> None:

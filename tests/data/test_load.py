@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from clv.data import load_transactions, summarize
 from clv.errors import DataValidationError
+from tests.shared import SHARED_DATA
 
-from .conftest import ONLINE_RETAIL_HEADER, ONLINE_RETAIL_ROWS, SHARED_DATA, write_csv
+from .conftest import ONLINE_RETAIL_HEADER, ONLINE_RETAIL_ROWS, write_csv
 
 
 def test_online_retail_latin1_csv_is_mapped_and_cleaned(online_retail_csv: Path) -> None:

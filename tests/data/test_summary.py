@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,10 +11,9 @@ from hypothesis import strategies as st
 from clv.data.summary import calibration_holdout, summarize
 from clv.datasets import load_cdnow
 from clv.errors import DataValidationError
+from tests.shared import SHARED_DATA
 
-REFERENCE = (
-    Path(__file__).parents[2].parent / "shared" / "data" / "cdnow_customers_summary_with_transactions.csv"
-)
+REFERENCE = SHARED_DATA / "cdnow_customers_summary_with_transactions.csv"
 
 
 @pytest.fixture(scope="module")

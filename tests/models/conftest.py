@@ -5,7 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SHARED_DATA = Path(__file__).parents[2].parent / "shared" / "data"
+from tests.shared import SHARED_DATA
+
 DONATIONS = Path(__file__).parent / "data" / "donations.csv"
 
 

@@ -12,8 +12,9 @@ import clv
 from clv.data import load_customer_summary
 from clv.errors import DataValidationError
 from clv.pipeline import PREDICTION_COLUMNS
+from tests.shared import SHARED_DATA
 
-SHARED = Path(__file__).parents[2].parent / "shared" / "data"
+SHARED = SHARED_DATA
 
 
 def test_predictions_table_has_the_documented_columns(cdnow_run: clv.Results) -> None:
