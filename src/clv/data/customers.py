@@ -51,8 +51,8 @@ def load_customer_summary(
     with open_source(source, connection=connection, file_name=file_name, max_bytes=max_bytes) as raw:
         frame = connection.execute(f"SELECT * FROM {raw.view}").df()
         name = raw.source_name
-    used = _summary_mapping(list(frame.columns.drop("__row")), mapping, name)
-    rows = frame["__row"].to_numpy()
+        rows = np.arange(raw.first_row, raw.first_row + len(frame))
+    used = _summary_mapping(list(frame.columns), mapping, name)
     summary = pd.DataFrame(
         {
             "customer_id": (

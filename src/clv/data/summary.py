@@ -79,8 +79,8 @@ def calibration_holdout(
         WITH calibration AS ({summary_sql}),
         holdout AS (
             SELECT customer_id, count(*) AS frequency_holdout, sum(value) AS revenue_holdout
-            FROM ({_purchase_days_sql(log)})
-            WHERE day > $1::DATE AND day <= $2::DATE
+            FROM ({_purchase_days_sql(log, "$2::DATE")})
+            WHERE day > $1::DATE
             GROUP BY customer_id
         )
         SELECT calibration.*,
@@ -126,38 +126,49 @@ def _observation_end(log: Transactions, value: object) -> pd.Timestamp:
     return _as_timestamp(value, "observation_end")
 
 
-def _purchase_days_sql(log: Transactions) -> str:
-    """One row per customer-day: its value, first/last timestamps and number of distinct orders."""
-    orders = "count(DISTINCT invoice_id)" if log.has("invoice_id") else "1"
+def _purchase_days_sql(log: Transactions, last_day: str = "$1::DATE") -> str:
+    """One row per customer-day up to ``last_day`` (SQL): its value, first/last timestamps and distinct orders.
+
+    With invoice ids the lines are first summed per invoice, then invoices per day (two plain aggregations are
+    several times cheaper than a per-group ``count(DISTINCT ...)``); lines without an invoice id count no order.
+    Without invoice ids every purchase day counts one order.
+    """
+    day = 'CAST("timestamp" AS DATE)'
+    if not log.has("invoice_id"):
+        return f"""
+            SELECT customer_id, {day} AS day, sum(amount) AS value,
+                   min("timestamp") AS first_time, max("timestamp") AS last_time, 1 AS orders
+            FROM {log.table} WHERE {day} <= {last_day}
+            GROUP BY customer_id, {day}
+        """
     return f"""
-        SELECT customer_id,
-               CAST("timestamp" AS DATE) AS day,
-               sum(amount) AS value,
-               min("timestamp") AS first_time,
-               max("timestamp") AS last_time,
-               {orders} AS orders
-        FROM {log.table}
-        GROUP BY customer_id, CAST("timestamp" AS DATE)
+        SELECT customer_id, day, sum(value) AS value, min(first_time) AS first_time, max(last_time) AS last_time,
+               count(invoice_id) AS orders
+        FROM (
+            SELECT customer_id, {day} AS day, invoice_id, sum(amount) AS value,
+                   min("timestamp") AS first_time, max("timestamp") AS last_time
+            FROM {log.table} WHERE {day} <= {last_day}
+            GROUP BY customer_id, {day}, invoice_id
+        )
+        GROUP BY customer_id, day
     """
 
 
 def _summary_sql(log: Transactions, unit: str) -> str:
-    """SQL of the summary at the observation end bound to parameter ``$1`` (a DATE)."""
+    """SQL of the summary at the observation end bound to parameter ``$1`` (a DATE), ordered by customer."""
     scale = days_per_unit(unit)
     return f"""
-        WITH days AS ({_purchase_days_sql(log)}),
-        window_days AS (SELECT * FROM days WHERE day <= $1::DATE),
-        customers AS (
+        WITH customers AS (
             SELECT customer_id,
                    min(day) AS first_day,
                    max(day) AS last_day,
                    count(*) AS n_days,
                    sum(value) AS total_revenue,
                    arg_min(value, day) AS first_value,
-                   sum(orders) AS n_orders,
+                   CAST(sum(orders) AS BIGINT) AS n_orders,
                    min(first_time) AS first_purchase,
                    max(last_time) AS last_purchase
-            FROM window_days
+            FROM ({_purchase_days_sql(log)})
             GROUP BY customer_id
         )
         SELECT customer_id,
@@ -171,12 +182,12 @@ def _summary_sql(log: Transactions, unit: str) -> str:
                first_purchase,
                last_purchase
         FROM customers
+        ORDER BY customer_id
     """
 
 
 def _finish(frame: pd.DataFrame, unit: str, end: pd.Timestamp) -> pd.DataFrame:
-    """Fix dtypes and order, and record the time unit and observation end in ``attrs``."""
-    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    """Fix dtypes (the SQL already orders by customer), and record the time unit and observation end in ``attrs``."""
     frame["customer_id"] = frame["customer_id"].astype(str)
     for column in ("frequency", "n_orders"):
         frame[column] = frame[column].astype("int64")
