@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,13 +19,13 @@ from rich.console import Console
 from rich.table import Table
 
 import clv
-from clv.data import load_transactions, summarize
+from clv.data import connect, load_transactions, summarize
 from clv.datasets import load_cdnow, synthetic
 from clv.errors import ConvergenceError, DataValidationError, ModelFileError
 from clv.evaluate import backtest as run_backtest
 from clv.models import compare_models
 from clv.report.docx_report import build_run_report
-from clv.report.exports import csv_bytes, excel_bytes, parquet_bytes
+from clv.report.writers import write_table
 
 EXIT_BAD_INPUT = 2
 EXIT_MODEL_FAILURE = 3
@@ -49,17 +49,14 @@ def _exit_codes() -> Iterator[None]:
 
 
 def _write(frame: pd.DataFrame, output: Path) -> None:
-    """Write ``frame`` in the format of ``output``'s extension (csv, parquet, xlsx, json)."""
-    suffix = output.suffix.lower()
-    writers: dict[str, Callable[[pd.DataFrame], bytes]] = {
-        ".csv": csv_bytes,
-        ".parquet": parquet_bytes,
-        ".xlsx": lambda f: excel_bytes({"predictions": f}),
-        ".json": lambda f: f.to_json(orient="records", date_format="iso", indent=1).encode("utf-8"),
-    }
-    if suffix not in writers:
-        raise DataValidationError(f"unknown output format {suffix!r}: use .csv, .parquet, .xlsx or .json")
-    output.write_bytes(writers[suffix](frame))
+    """Write ``frame`` in the format of ``output``'s extension (csv, parquet, xlsx, json), chunk by chunk."""
+    write_table(frame, output)
+
+
+MemoryLimit = Annotated[
+    str | None,
+    typer.Option(help="DuckDB memory limit, e.g. 4GB; beyond it DuckDB spills to a temporary folder."),
+]
 
 
 def _table(frame: pd.DataFrame, title: str) -> Table:
@@ -98,10 +95,11 @@ def summarize_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Customer summary file.")],
     time_unit: Annotated[str, typer.Option(help="D, W, M (365.25/12 days) or Y.")] = "W",
     observation_end: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default the last date.")] = None,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """One row per customer (frequency, recency, T, monetary value).  Example: clv summarize orders.csv -o customers.csv"""
     with _exit_codes():
-        log, report = load_transactions(source)
+        log, report = load_transactions(source, connection=connect(memory_limit))
         summary = summarize(log, observation_end, time_unit=time_unit)
         _write(summary, output)
         console.print(
@@ -147,10 +145,11 @@ def predict(
         Path | None, typer.Option(help="Also save the whole run (Parquet, JSON, LightGBM text).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Predict every customer's value.  Example: clv predict orders.csv -o predictions.parquet --horizon 12"""
     with _exit_codes():
-        log, _ = load_transactions(source)
+        log, _ = load_transactions(source, connection=connect(memory_limit))
         settings = clv.Settings(
             horizon=horizon,
             time_unit=time_unit,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import pandas as pd
 
 from clv.config import days_per_unit, normalise_time_unit
+from clv.data.purchases import purchase_days_source
 from clv.data.transactions import Transactions
 from clv.errors import DataValidationError
 
@@ -79,8 +80,8 @@ def calibration_holdout(
         WITH calibration AS ({summary_sql}),
         holdout AS (
             SELECT customer_id, count(*) AS frequency_holdout, sum(value) AS revenue_holdout
-            FROM ({_purchase_days_sql(log, "$2::DATE")})
-            WHERE day > $1::DATE
+            FROM {purchase_days_source(log)}
+            WHERE day > $1::DATE AND day <= $2::DATE
             GROUP BY customer_id
         )
         SELECT calibration.*,
@@ -126,34 +127,6 @@ def _observation_end(log: Transactions, value: object) -> pd.Timestamp:
     return _as_timestamp(value, "observation_end")
 
 
-def _purchase_days_sql(log: Transactions, last_day: str = "$1::DATE") -> str:
-    """One row per customer-day up to ``last_day`` (SQL): its value, first/last timestamps and distinct orders.
-
-    With invoice ids the lines are first summed per invoice, then invoices per day (two plain aggregations are
-    several times cheaper than a per-group ``count(DISTINCT ...)``); lines without an invoice id count no order.
-    Without invoice ids every purchase day counts one order.
-    """
-    day = 'CAST("timestamp" AS DATE)'
-    if not log.has("invoice_id"):
-        return f"""
-            SELECT customer_id, {day} AS day, sum(amount) AS value,
-                   min("timestamp") AS first_time, max("timestamp") AS last_time, 1 AS orders
-            FROM {log.table} WHERE {day} <= {last_day}
-            GROUP BY customer_id, {day}
-        """
-    return f"""
-        SELECT customer_id, day, sum(value) AS value, min(first_time) AS first_time, max(last_time) AS last_time,
-               count(invoice_id) AS orders
-        FROM (
-            SELECT customer_id, {day} AS day, invoice_id, sum(amount) AS value,
-                   min("timestamp") AS first_time, max("timestamp") AS last_time
-            FROM {log.table} WHERE {day} <= {last_day}
-            GROUP BY customer_id, {day}, invoice_id
-        )
-        GROUP BY customer_id, day
-    """
-
-
 def _summary_sql(log: Transactions, unit: str) -> str:
     """SQL of the summary at the observation end bound to parameter ``$1`` (a DATE), ordered by customer."""
     scale = days_per_unit(unit)
@@ -168,7 +141,8 @@ def _summary_sql(log: Transactions, unit: str) -> str:
                    CAST(sum(orders) AS BIGINT) AS n_orders,
                    min(first_time) AS first_purchase,
                    max(last_time) AS last_purchase
-            FROM ({_purchase_days_sql(log)})
+            FROM {purchase_days_source(log)}
+            WHERE day <= $1::DATE
             GROUP BY customer_id
         )
         SELECT customer_id,
