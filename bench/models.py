@@ -9,13 +9,16 @@ times the fits of BG/NBD, Pareto/NBD and Gamma-Gamma, then P(alive), expected pu
 intervals, and prints peak RSS. With ``--peer`` it installs lifetimes 0.11.3 in a side virtual environment
 (/tmp/clv-peer-venv, with setuptools<81 for pkg_resources) and times it on the same data in a subprocess, printing
 the speed ratio and the largest relative parameter difference. lifetimes' Pareto/NBD takes about ten minutes on 1M
-customers: it runs only with ``--peer-pareto``.
+customers: it runs only with ``--peer-pareto``. Both libraries run with one BLAS thread (clv pins it internally; the
+peer gets OPENBLAS_NUM_THREADS=1), and wall and CPU seconds are printed: on a shared machine the CPU seconds and the
+same-run ratios are the stable figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -36,18 +39,28 @@ warnings.filterwarnings("ignore")
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
 data = pd.read_parquet(sys.argv[1])
 run_pareto = sys.argv[2] == "1"
+year = float(sys.argv[4])
 out = {}
-start = time.perf_counter(); bg = BetaGeoFitter().fit(data.frequency, data.recency, data["T"])
-out["BG/NBD fit"] = time.perf_counter() - start; out["BG/NBD params"] = dict(bg.params_)
+def timed(label, action):
+    wall, cpu = time.perf_counter(), time.process_time()
+    value = action()
+    out[label] = [time.perf_counter() - wall, time.process_time() - cpu]
+    return value
+f, r, T = data.frequency, data.recency, data["T"]
+bg = timed("BG/NBD fit", lambda: BetaGeoFitter().fit(f, r, T))
+out["BG/NBD params"] = dict(bg.params_)
 if run_pareto:
-    start = time.perf_counter(); pn = ParetoNBDFitter().fit(data.frequency, data.recency, data["T"])
-    out["Pareto/NBD fit"] = time.perf_counter() - start; out["Pareto/NBD params"] = dict(pn.params_)
+    pn = timed("Pareto/NBD fit", lambda: ParetoNBDFitter().fit(f, r, T))
+    out["Pareto/NBD params"] = dict(pn.params_)
 repeat = data[(data.frequency > 0) & (data.monetary_value > 0)]
-start = time.perf_counter(); gg = GammaGammaFitter().fit(repeat.frequency, repeat.monetary_value)
-out["Gamma-Gamma fit"] = time.perf_counter() - start; out["Gamma-Gamma params"] = dict(gg.params_)
-start = time.perf_counter()
-gg.customer_lifetime_value(bg, data.frequency, data.recency, data["T"], data.monetary_value, time=12, freq=sys.argv[3], discount_rate=0.0)
-out["CLV 12 months"] = time.perf_counter() - start
+gg = timed("Gamma-Gamma fit", lambda: GammaGammaFitter().fit(repeat.frequency, repeat.monetary_value))
+out["Gamma-Gamma params"] = dict(gg.params_)
+timed("P(alive), BG/NBD", lambda: bg.conditional_probability_alive(f, r, T))
+timed("expected purchases in a year, BG/NBD", lambda: bg.conditional_expected_number_of_purchases_up_to_time(year, f, r, T))
+timed("CLV 12 months", lambda: gg.customer_lifetime_value(bg, f, r, T, data.monetary_value, time=12, freq=sys.argv[3], discount_rate=0.0))
+# VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec.
+status = open("/proc/self/status").read()
+out["peak RSS MB"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
 print(json.dumps(out))
 """
 
@@ -82,28 +95,35 @@ def simulate(n_customers: int, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def timed(label: str, results: dict[str, float], action):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+def timed(label: str, results: dict[str, tuple[float, float]], action):  # type: ignore[no-untyped-def]
+    """Run ``action``, store (wall seconds, CPU seconds of this process) under ``label``, return its value."""
+    wall, cpu = time.perf_counter(), time.process_time()
     value = action()
-    results[label] = time.perf_counter() - start
+    results[label] = (time.perf_counter() - wall, time.process_time() - cpu)
     return value
 
 
-def run_ours(data: pd.DataFrame, unit: str) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+def days_per(unit: str) -> float:
+    return 1.0 if unit == "D" else 7.0
+
+
+def run_ours(
+    data: pd.DataFrame, unit: str
+) -> tuple[dict[str, tuple[float, float]], dict[str, dict[str, float]]]:
     summary = data.copy()
-    if unit == "W":
-        summary[["recency", "T"]] = summary[["recency", "T"]] / 7.0
+    summary[["recency", "T"]] = summary[["recency", "T"]] / days_per(unit)
     summary.attrs["time_unit"] = unit
-    times: dict[str, float] = {}
+    year = 365.25 / days_per(unit)
+    times: dict[str, tuple[float, float]] = {}
+    f, r, T = summary.frequency, summary.recency, summary["T"]
     bg = timed("BG/NBD fit", times, lambda: BetaGeo().fit(summary))
     pn = timed("Pareto/NBD fit", times, lambda: ParetoNBD().fit(summary))
     repeat = summary[(summary.frequency > 0) & (summary.monetary_value > 0)]
     gg = timed("Gamma-Gamma fit", times, lambda: GammaGamma().fit(repeat))
-    timed(
-        "P(alive), BG/NBD and Pareto/NBD",
-        times,
-        lambda: [m.probability_alive(summary.frequency, summary.recency, summary["T"]) for m in (bg, pn)],
-    )
+    timed("P(alive), BG/NBD", times, lambda: bg.probability_alive(f, r, T))
+    timed("P(alive), Pareto/NBD", times, lambda: pn.probability_alive(f, r, T))
+    timed("expected purchases in a year, BG/NBD", times, lambda: bg.expected_purchases(year, f, r, T))
+    timed("expected purchases in a year, Pareto/NBD", times, lambda: pn.expected_purchases(year, f, r, T))
     timed("CLV 12 months", times, lambda: customer_lifetime_value(bg, gg, summary, 12, "M"))
     timed("CLV 12 months, Pareto/NBD", times, lambda: customer_lifetime_value(pn, gg, summary, 12, "M"))
     params = {"BG/NBD params": bg.params_, "Pareto/NBD params": pn.params_, "Gamma-Gamma params": gg.params_}
@@ -125,19 +145,28 @@ def run_peer(data: pd.DataFrame, unit: str, pareto: bool) -> dict[str, object]:
             check=True,
         )
     summary = data.copy()
-    if unit == "W":
-        summary[["recency", "T"]] = summary[["recency", "T"]] / 7.0
+    summary[["recency", "T"]] = summary[["recency", "T"]] / days_per(unit)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "summary.parquet"
         summary.to_parquet(path)
         script = Path(folder) / "peer.py"
         script.write_text(PEER_SCRIPT)
         freq = "D" if unit == "D" else "W"
+        # One BLAS thread, as clv uses: on a shared machine OpenBLAS thread hand-offs slow lifetimes several-fold,
+        # which would flatter the ratios.
         output = subprocess.run(
-            [str(PEER_VENV / "bin" / "python"), str(script), str(path), "1" if pareto else "0", freq],
+            [
+                str(PEER_VENV / "bin" / "python"),
+                str(script),
+                str(path),
+                "1" if pareto else "0",
+                freq,
+                str(365.25 / days_per(unit)),
+            ],
             check=True,
             capture_output=True,
             text=True,
+            env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
         ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -150,30 +179,58 @@ def main() -> None:
     parser.add_argument("--peer-pareto", action="store_true")
     args = parser.parse_args()
     data = simulate(args.customers)
-    print(f"{args.customers:,} customers, {int((data.frequency > 0).sum()):,} repeat buyers")
+    histories = len(data[["frequency", "recency", "T"]].drop_duplicates())
     print(
-        "CLV rows: BG/NBD (or Pareto/NBD) x Gamma-Gamma, 12 months, ours with 80 % intervals, lifetimes without"
+        f"{args.customers:,} customers, {histories:,} distinct histories, "
+        f"{int((data.frequency > 0).sum()):,} repeat buyers; "
+        f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
+    print(
+        "CLV rows: BG/NBD (or Pareto/NBD) x Gamma-Gamma, 12 months, ours with 80 % intervals, lifetimes without. "
+        "Wall and CPU seconds; both libraries on one BLAS thread."
+    )
+    peer_rss = 0.0
     for unit in args.units:
         ours, our_params = run_ours(data, unit)
         peer = run_peer(data, unit, args.peer_pareto) if args.peer else {}
+        peer_rss = max(peer_rss, float(peer.get("peak RSS MB", 0.0)))  # type: ignore[arg-type]
         print(f"\ntime unit {unit}")
-        print("| step | clv (s) | lifetimes 0.11.3 (s) | speed-up | max relative parameter difference |")
-        print("|---|---:|---:|---:|---:|")
-        for step, seconds in ours.items():
-            peer_seconds = peer.get(step) if peer else None
-            model = step.replace(" fit", "")
-            difference = ""
-            if peer_seconds is not None and f"{model} params" in peer:
-                theirs = peer[f"{model} params"]
-                mine = our_params[f"{model} params"]
-                peer_names = {"gamma": "v"}  # lifetimes calls Gamma-Gamma's gamma "v"
-                difference = f"{max(abs(mine[k] - theirs[peer_names.get(k, k)]) / abs(theirs[peer_names.get(k, k)]) for k in mine):.1e}"  # type: ignore[index]
-            peer_text = f"{peer_seconds:.2f}" if isinstance(peer_seconds, float) else "-"
-            ratio = f"{peer_seconds / seconds:.0f}x" if isinstance(peer_seconds, float) else "-"
-            print(f"| {step} | {seconds:.2f} | {peer_text} | {ratio} | {difference} |")
+        print(
+            "| step | clv wall (s) | clv CPU (s) | lifetimes 0.11.3 wall (s) | lifetimes CPU (s) "
+            "| speed-up wall | speed-up CPU | max relative parameter difference |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for step, (wall, cpu) in ours.items():
+            print(f"| {step} | {wall:.2f} | {cpu:.2f} | {peer_columns(peer, step, wall, cpu, our_params)} |")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak RSS of this process: {peak:,.0f} MB")
+    peer_text = f", lifetimes process {peer_rss:,.0f} MB" if peer_rss else ""
+    print(f"\npeak RSS: clv process {peak:,.0f} MB{peer_text}")
+
+
+def peer_columns(
+    peer: dict[str, object], step: str, wall: float, cpu: float, our_params: dict[str, dict[str, float]]
+) -> str:
+    """lifetimes' wall and CPU seconds, the two speed-ups and, for fits, the largest relative parameter difference."""
+    theirs = peer.get(step)
+    if not isinstance(theirs, list):
+        return "- | - | - | - | "
+    their_wall, their_cpu = theirs
+    model = step.removesuffix(" fit")
+    difference = ""
+    if step.endswith(" fit") and f"{model} params" in peer:
+        their_params: dict[str, float] = peer[f"{model} params"]  # type: ignore[assignment]
+        names = {"gamma": "v"}  # lifetimes calls Gamma-Gamma's gamma "v"
+        mine = our_params[f"{model} params"]
+        largest = max(
+            abs(mine[k] - their_params[names.get(k, k)]) / abs(their_params[names.get(k, k)]) for k in mine
+        )
+        difference = f"{largest:.1e}"
+    return f"{their_wall:.2f} | {their_cpu:.2f} | {_ratio(their_wall, wall)} | {_ratio(their_cpu, cpu)} | {difference}"
+
+
+def _ratio(theirs: float, ours: float) -> str:
+    ratio = theirs / max(ours, 1e-9)
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
 
 
 if __name__ == "__main__":

@@ -2,12 +2,26 @@
 
 Layers import only downward: ``clv.data`` -> ``clv.models`` -> ``clv.features`` / ``clv.ml`` / ``clv.ensemble`` /
 ``clv.evaluate`` / ``clv.segment`` / ``clv.insights`` -> ``clv.pipeline`` -> faces (``clv.app``).
+
+``clv.run``, ``clv.Settings`` and ``clv.Results`` are imported on first use, so a process that needs only a light
+part of clv (``clv.storage`` in a writer process, say) does not load the models (PEP 562).
 """
 
 from __future__ import annotations
 
-from clv.pipeline import Results, Settings, run
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from clv.pipeline import Results, Settings, run
 
 __version__ = "0.1.0"
 
 __all__ = ["Results", "Settings", "__version__", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Results", "Settings", "run"):
+        import clv.pipeline
+
+        return getattr(clv.pipeline, name)
+    raise AttributeError(f"module 'clv' has no attribute {name!r}")

@@ -18,10 +18,12 @@ from scipy import stats
 
 from clv.data.summary import calibration_holdout
 from clv.data.transactions import Transactions
-from clv.ensemble import TIME_UNIT, Forecast, forecast
+from clv.ensemble import TIME_UNIT, Forecast, History, forecast
 from clv.errors import DataValidationError
 from clv.models.compare import PURCHASE_MODELS
 
+# A log may end on a quiet day: a holdout may end up to a week after its last transaction.
+HOLDOUT_END_SLACK_DAYS = 7
 METRIC_COLUMNS: tuple[str, ...] = (
     "spearman",
     "gini",
@@ -119,25 +121,39 @@ def backtest(
     candidates: tuple[str, ...] = tuple(PURCHASE_MODELS),
     learned: bool = True,
     seed: int = 0,
+    history: History | None = None,
 ) -> Backtest:
     """Fit every model on transactions up to ``calibration_end`` and score its revenue forecast for
     ``(calibration_end, holdout_end]`` against what each customer actually spent then.
 
     Rows of ``metrics``: each purchase model x Gamma-Gamma, ``learned`` (when trained), ``ensemble`` and
-    ``baseline`` (each customer's historical revenue per week times the holdout length).
+    ``baseline`` (each customer's historical revenue per week times the holdout length). ``history`` shares
+    per-cutoff work with other forecasts on the same log (:class:`clv.ensemble.History`).
     """
-    start = pd.Timestamp(str(calibration_end)).normalize()
-    end = pd.Timestamp(str(holdout_end)).normalize()
+    start, end = _day(calibration_end, "calibration_end"), _day(holdout_end, "holdout_end")
     if end <= start:
         raise DataValidationError(
             f"the holdout end ({end.date()}) must be after the calibration end ({start.date()})"
         )
+    last_day = transactions.date_range()[1].normalize()
+    if end > last_day + pd.Timedelta(days=HOLDOUT_END_SLACK_DAYS):
+        raise DataValidationError(
+            f"the holdout end ({end.date()}) is after the last transaction ({last_day.date()}): purchases after "
+            "it cannot be seen, so the holdout would look emptier than it was; end the holdout on or before "
+            f"{last_day.date()}"
+        )
     horizon = (end - start).days / 7.0
     holdout = calibration_holdout(transactions, start, end, time_unit=TIME_UNIT).set_index("customer_id")
-    result = forecast(transactions, start, horizon, candidates=candidates, learned=learned, seed=seed)
+    result = forecast(
+        transactions, start, horizon, candidates=candidates, learned=learned, seed=seed, history=history
+    )
     actual = holdout["revenue_holdout"].reindex(result.probabilistic.index).fillna(0.0)
     predictions = pd.DataFrame(
-        {f"{name} x Gamma-Gamma": values for name, values in result.all_probabilistic.items()}
+        {
+            f"{name} x Gamma-Gamma": result.all_probabilistic[name]
+            for name in PURCHASE_MODELS
+            if name in result.all_probabilistic
+        }
     )
     if result.learned is not None:
         predictions["learned"] = result.learned
@@ -159,6 +175,16 @@ def backtest(
         calibration_end=start,
         holdout_end=end,
     )
+
+
+def _day(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
+    try:
+        day = pd.Timestamp(str(value)).normalize()
+    except ValueError as error:
+        raise DataValidationError(f"{name} {value!r} is not a date: use YYYY-MM-DD") from error
+    if pd.isna(day):
+        raise DataValidationError(f"{name} is missing: give a date as YYYY-MM-DD")
+    return day
 
 
 def tracking(transactions: Transactions, result: Forecast, end: pd.Timestamp) -> pd.DataFrame:

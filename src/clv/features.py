@@ -27,7 +27,7 @@ def feature_table(log: Transactions, cutoff: pd.Timestamp) -> pd.DataFrame:
     day = pd.Timestamp(cutoff).normalize().date()
     windows = ",\n".join(
         f"count(*) FILTER (WHERE day > DATE '{day}' - {w}) AS orders_{w}d, "
-        f"coalesce(sum(value) FILTER (WHERE day > DATE '{day}' - {w}), 0) AS revenue_{w}d"
+        f"CAST(coalesce(sum(value) FILTER (WHERE day > DATE '{day}' - {w}), 0) AS DOUBLE) AS revenue_{w}d"
         for w in WINDOWS_DAYS
     )
     optional = []
@@ -53,18 +53,18 @@ def feature_table(log: Transactions, cutoff: pd.Timestamp) -> pd.DataFrame:
                    date_diff('day', min(day), max(day)) AS recency_days,
                    date_diff('day', min(day), DATE '{day}') AS tenure_days,
                    date_diff('day', max(day), DATE '{day}') AS days_since_last,
-                   avg(value) AS monetary_mean,
-                   coalesce(stddev_samp(value), 0) AS monetary_std,
-                   max(value) AS monetary_max,
-                   sum(value) AS total_revenue,
-                   arg_min(value, day) AS first_order_value,
+                   CAST(avg(value) AS DOUBLE) AS monetary_mean,
+                   coalesce(stddev_samp(CAST(value AS DOUBLE)), 0) AS monetary_std,
+                   CAST(max(value) AS DOUBLE) AS monetary_max,
+                   CAST(sum(value) AS DOUBLE) AS total_revenue,
+                   CAST(arg_min(value, day) AS DOUBLE) AS first_order_value,
                    {windows},
                    coalesce(avg(gap_days), 0) AS gap_mean_days,
                    coalesce(stddev_samp(gap_days), 0) AS gap_std_days,
-                   ln(1 + coalesce(sum(value) FILTER (
-                       WHERE day > first_day + CAST((DATE '{day}' - first_day) // 2 AS INTEGER)), 0))
-                   - ln(1 + coalesce(sum(value) FILTER (
-                       WHERE day <= first_day + CAST((DATE '{day}' - first_day) // 2 AS INTEGER)), 0)) AS revenue_trend
+                   ln(1 + coalesce(CAST(sum(value) FILTER (
+                       WHERE day > first_day + CAST((DATE '{day}' - first_day) // 2 AS INTEGER)) AS DOUBLE), 0))
+                   - ln(1 + coalesce(CAST(sum(value) FILTER (
+                       WHERE day <= first_day + CAST((DATE '{day}' - first_day) // 2 AS INTEGER)) AS DOUBLE), 0)) AS revenue_trend
                    {"".join(", " + column for column in optional)}
             FROM {purchase_days(log)} WHERE day <= DATE '{day}'
             GROUP BY customer_id
@@ -86,7 +86,7 @@ def feature_table(log: Transactions, cutoff: pd.Timestamp) -> pd.DataFrame:
 def revenue_between(log: Transactions, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
     """Each customer's revenue on days in (start, end] (currency), indexed by customer_id; absent means 0."""
     query = f"""
-        SELECT customer_id, sum(value) AS revenue FROM {purchase_days(log)}
+        SELECT customer_id, CAST(sum(value) AS DOUBLE) AS revenue FROM {purchase_days(log)}
         WHERE day > DATE '{pd.Timestamp(start).date()}' AND day <= DATE '{pd.Timestamp(end).date()}'
         GROUP BY customer_id
     """

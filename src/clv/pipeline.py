@@ -20,7 +20,8 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,16 @@ import pandas as pd
 
 from clv.config import TIME_UNIT_NAMES, days_per_unit, normalise_time_unit
 from clv.data.transactions import Transactions
-from clv.ensemble import TIME_UNIT, Forecast, fit_spend_model, forecast
+from clv.ensemble import (
+    TIME_UNIT,
+    Forecast,
+    History,
+    LearnedFit,
+    fit_spend_model,
+    forecast,
+    one_blas_thread,
+    probabilistic_forecast,
+)
 from clv.errors import DataValidationError, ModelFileError
 from clv.evaluate import Backtest, backtest
 from clv.insights import insights
@@ -40,11 +50,12 @@ from clv.models import (
     GammaGamma,
     ModifiedBetaGeo,
     ParetoNBD,
+    PurchaseModel,
     compare_models,
-    customer_lifetime_value,
 )
 from clv.models.base import Model
 from clv.models.compare import PURCHASE_MODELS
+from clv.models.value import total_interval, value_with_gradients
 from clv.segment import (
     DEFAULT_CHURN_THRESHOLDS,
     DEFAULT_TIER_CUTOFFS,
@@ -232,8 +243,11 @@ def run(
     :func:`clv.data.load_customer_summary`), which runs the probabilistic models only and says so. ``progress`` is
     called with (stage name, fraction done).
     """
-    settings = settings or Settings()
-    report = progress or (lambda stage, fraction: None)
+    with one_blas_thread():
+        return _run(data, settings or Settings(), progress or (lambda stage, fraction: None))
+
+
+def _run(data: Transactions | pd.DataFrame, settings: Settings, report: Progress) -> Results:
     timings: dict[str, float] = {}
     if isinstance(data, pd.DataFrame) and {"frequency", "recency", "T"} <= set(data.columns):
         return _run_customer_level(data, settings, report, timings)
@@ -244,25 +258,27 @@ def run(
         if settings.observation_end is not None
         else log.date_range()[1].normalize()
     )
-    report("Fitting the purchase and spend models and the learned model", 0.05)
-    result = forecast(
-        log,
-        end,
-        settings.horizon_weeks,
-        candidates=settings.purchase_models,
-        learned=settings.learned,
-        seed=settings.seed,
-        interval=settings.interval,
-    )
-    timings["forecast"] = time.perf_counter() - started
-    report("Valuing customers over the horizon", 0.55)
-    predictions, total = _predictions(result, settings, log)
-    drivers = _drivers(result, predictions)
-    timings["valuation"] = time.perf_counter() - started - timings["forecast"]
-    tested = _backtest(log, end, settings, report, result.notes)
-    timings["backtest"] = time.perf_counter() - started - sum(timings.values())
+    history = History(log)
+    with BacktestThread(log, history, end, settings) as testing:
+        report("Fitting the purchase and spend models and the learned model", 0.05)
+        result = forecast(
+            log,
+            end,
+            settings.horizon_weeks,
+            candidates=settings.purchase_models,
+            learned=settings.learned,
+            seed=settings.seed,
+            history=history,
+        )
+        timings["forecast"] = time.perf_counter() - started
+        report("Valuing customers over the horizon", 0.55)
+        predictions, total = _predictions(result, settings, log)
+        drivers = _drivers(result, predictions)
+        timings["valuation"] = time.perf_counter() - started - timings["forecast"]
+        tested, timings["backtest"] = testing.wait(report, 0.7, result.notes)
     report("Segmenting and writing insights", 0.95)
     results = _assemble(predictions, total, result, tested, drivers, settings, log, timings)
+    timings["total"] = time.perf_counter() - started
     report("Done", 1.0)
     return results
 
@@ -270,9 +286,28 @@ def run(
 def _predictions(
     result: Forecast, settings: Settings, log: Transactions
 ) -> tuple[pd.DataFrame, tuple[float, float, float]]:
-    """The predictions table: probabilistic valuation with discounting and margin, the blend carried likewise."""
+    """The predictions table: per-customer values, country, segments, and the total with its interval."""
+    predictions, weighted_gradients = value_customers(result, settings)
+    if log.has("country"):
+        predictions["country"] = _countries(log, result.cutoff).reindex(predictions["customer_id"]).to_numpy()
+    total = total_value(
+        float(predictions["clv"].sum()),
+        float(predictions["clv_probabilistic"].sum()),
+        weighted_gradients.sum(axis=0),
+        (result.purchase_model, result.spend_model),
+        settings.interval,
+    )
     summary = result.summary.reset_index(drop=True)
-    valued = customer_lifetime_value(
+    return _segment(predictions, summary["T"] - summary["recency"], settings), total
+
+
+def value_customers(result: Forecast, settings: Settings) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every column of the predictions table that depends on the customer alone (all but the segments and country):
+    the probabilistic value with discounting and margin, and the blend carried likewise; and each customer's part of
+    the total's interval (:func:`clv.models.value.value_with_gradients`). Any subset of customers gives the same
+    rows, so the Spark engine scores partitions with it."""
+    summary = result.summary.reset_index(drop=True)
+    valued, weighted_gradients = value_with_gradients(
         result.purchase_model,
         result.spend_model,
         summary,
@@ -281,7 +316,8 @@ def _predictions(
         annual_discount_rate=settings.annual_discount_rate,
         margin=settings.margin,
         interval=settings.interval,
-    ).set_index("customer_id")
+    )
+    valued = valued.set_index("customer_id")
     undiscounted = result.probabilistic["clv"].reindex(valued.index).to_numpy()
     # Discounting and margin as a per-customer factor, applied to every forecast alike.
     factor = np.divide(
@@ -324,15 +360,21 @@ def _predictions(
             "expected_next_purchase": _next_purchase_dates(result.cutoff, waiting_weeks),
         }
     )
-    if log.has("country"):
-        predictions["country"] = _countries(log, result.cutoff).reindex(predictions["customer_id"]).to_numpy()
-    _, low, high = valued.attrs["total"]
-    scale = blended.sum() / valued["clv"].sum() if valued["clv"].sum() > 0 else 1.0
-    return _segment(predictions, summary["T"] - summary["recency"], settings), (
-        float(blended.sum()),
-        float(low * scale),
-        float(high * scale),
-    )
+    return predictions, weighted_gradients
+
+
+def total_value(
+    blended_total: float,
+    probabilistic_total: float,
+    weighted_gradients: np.ndarray,
+    models: tuple[PurchaseModel, GammaGamma],
+    interval: float,
+) -> tuple[float, float, float]:
+    """The blended total with the interval of the probabilistic total scaled alike, from sums over customers (so
+    partial sums from parts of the customers add up)."""
+    _, low, high = total_interval(probabilistic_total, weighted_gradients, *models, interval)
+    scale = blended_total / probabilistic_total if probabilistic_total > 0 else 1.0
+    return blended_total, low * scale, high * scale
 
 
 def _next_purchase_dates(cutoff: pd.Timestamp, waiting_weeks: np.ndarray) -> pd.DatetimeIndex:
@@ -364,9 +406,9 @@ def _countries(log: Transactions, cutoff: pd.Timestamp) -> pd.Series:
 
 
 def _drivers(result: Forecast, predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    if result.learned_model is None or result.features is None:
+    if result.learned_model is None or result.features is None or result.learned_base is None:
         return {}
-    contributions = result.learned_model.contributions(result.features)
+    contributions = result.learned_model.contributions(result.features, result.learned_base)
     customers = top_drivers(contributions).reindex(predictions["customer_id"]).fillna("")
     return {
         "importance": global_importance(contributions),
@@ -376,35 +418,92 @@ def _drivers(result: Forecast, predictions: pd.DataFrame) -> dict[str, pd.DataFr
     }
 
 
-def _backtest(
-    log: Transactions, end: pd.Timestamp, settings: Settings, report: Progress, notes: list[str]
-) -> Backtest | None:
-    if not settings.backtest:
-        return None
-    first_day, _ = log.date_range()
-    history_weeks = (end - first_day.normalize()).days / 7.0
-    weeks = settings.backtest_weeks or float(np.floor(min(settings.horizon_weeks, history_weeks / 2.0)))
-    if weeks < MIN_BACKTEST_WEEKS:
-        notes.append(
-            f"backtest skipped: {history_weeks:.0f} weeks of history are too short to hold some back"
+class BacktestThread:
+    """The run's backtest, started on a second thread: everything refitted at the observation end minus the
+    backtest weeks and scored on the rest, on a DuckDB cursor of its own, while the caller forecasts at the
+    observation end (each sees only its own data, so results do not change). Used as a context manager, which
+    waits for the thread on leaving."""
+
+    def __init__(self, log: Transactions, history: History, end: pd.Timestamp, settings: Settings) -> None:
+        self.calibration_end = _backtest_start(history, end, settings)
+        self._end = end
+        self._skipped = _backtest_skipped(history, end, settings, self.calibration_end)
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._job = (
+            self._pool.submit(_backtest, log, self.calibration_end, end, settings)
+            if self.calibration_end is not None
+            else None
         )
+
+    def __enter__(self) -> BacktestThread:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown()
+
+    def wait(self, report: Progress, fraction: float, notes: list[str]) -> tuple[Backtest | None, float]:
+        """The backtest (None when there is none, with the reason added to ``notes``) and the seconds it took;
+        ``report`` says what is awaited at ``fraction`` done."""
+        if self.calibration_end is not None:
+            report(
+                f"Backtesting: refitted on data to {self.calibration_end.date()}, scoring the weeks to "
+                f"{self._end.date()}",
+                fraction,
+            )
+        tested, note, seconds = self._job.result() if self._job is not None else (None, None, 0.0)
+        notes.extend(filter(None, [self._skipped, note]))
+        return tested, seconds
+
+
+def _backtest_weeks(history: History, end: pd.Timestamp, settings: Settings) -> float:
+    # Half the history (to the nearest week: on CDNOW master, the literature's 39-week split), at most the horizon.
+    half = min(settings.horizon_weeks, history.weeks_before(end) / 2.0)
+    return settings.backtest_weeks or float(np.floor(half + 0.5))
+
+
+def _backtest_start(history: History, end: pd.Timestamp, settings: Settings) -> pd.Timestamp | None:
+    """The backtest's calibration end, or None when there is no backtest to run (see :func:`_backtest_skipped`)."""
+    weeks = _backtest_weeks(history, end, settings)
+    if not settings.backtest or weeks < MIN_BACKTEST_WEEKS:
         return None
-    calibration_end = end - pd.Timedelta(weeks=weeks)
-    report(
-        f"Backtesting: refitting on data to {calibration_end.date()}, scoring the last {weeks:.0f} weeks", 0.7
+    if history.weeks_before(end) - weeks < MIN_BACKTEST_WEEKS:
+        return None
+    return end - pd.Timedelta(weeks=weeks)
+
+
+def _backtest_skipped(
+    history: History, end: pd.Timestamp, settings: Settings, calibration_end: pd.Timestamp | None
+) -> str | None:
+    if calibration_end is not None or not settings.backtest:
+        return None
+    return (
+        f"backtest skipped: {history.weeks_before(end):.0f} weeks of history are too short to hold back "
+        f"{_backtest_weeks(history, end, settings):.0f} weeks and keep at least {MIN_BACKTEST_WEEKS:.0f} weeks "
+        "to fit on"
     )
+
+
+def _backtest(
+    log: Transactions, calibration_end: pd.Timestamp, end: pd.Timestamp, settings: Settings
+) -> tuple[Backtest | None, str | None, float]:
+    """The backtest on a cursor of its own (DuckDB connections are not shared between threads): the result, or a
+    note saying why there is none, and the seconds it took."""
+    started = time.perf_counter()
+    cursor = log.connection.cursor()
     try:
-        return backtest(
-            log,
+        tested = backtest(
+            replace(log, connection=cursor),
             calibration_end,
             end,
             candidates=settings.purchase_models,
             learned=settings.learned,
             seed=settings.seed,
         )
+        return tested, None, time.perf_counter() - started
     except DataValidationError as error:
-        notes.append(f"backtest skipped: {error}")
-        return None
+        return None, f"backtest skipped: {error}", time.perf_counter() - started
+    finally:
+        cursor.close()
 
 
 def _assemble(
@@ -432,6 +531,7 @@ def _assemble(
         "purchase_model": result.purchase_model.model_type,
         "model_comparison": result.comparison.reset_index().to_dict(orient="records"),
         "learned_window_weeks": result.window_weeks,
+        "learned_model": learned_metadata(result.learned_fit, result.purchase_model, result.horizon_weeks),
         "blend_weights": result.weights,
         "notes": result.notes,
         "backtest": (
@@ -442,11 +542,12 @@ def _assemble(
             if tested is not None
             else None
         ),
+        "settings": settings.to_dict(),
         "customers": len(predictions),
         "transactions": len(source),
         "timings_seconds": timings,
         "versions": {
-            name: _version(name)
+            name: package_version(name)
             for name in ("clv-platform", "numpy", "scipy", "pandas", "duckdb", "lightgbm")
         },
     }
@@ -465,6 +566,24 @@ def _assemble(
         total=total,
         settings=settings,
     )
+
+
+def learned_metadata(
+    fit: LearnedFit | None, purchase_model: PurchaseModel, horizon_weeks: float
+) -> dict[str, Any] | None:
+    """What the learned model is and how it was trained, in JSON-ready form (None when it was not trained)."""
+    if fit is None:
+        return None
+    return {
+        "objective": fit.model.objective,
+        "trees": fit.model.booster.num_trees(),
+        "validation_poisson_deviance": fit.model.validation,
+        "started_from": f"{purchase_model.model_type} x Gamma-Gamma forecast over the window",
+        "window_weeks": fit.window_weeks,
+        "training_cutoffs": [str(cutoff.date()) for cutoff in fit.training_cutoffs],
+        "carried_to_weeks": horizon_weeks,
+        "carried_with": f"{purchase_model.model_type} expected purchases over the horizon / over the window",
+    }
 
 
 def _run_customer_level(
@@ -487,29 +606,16 @@ def _run_customer_level(
     notes = [
         "customer-level input: probabilistic models only (no transaction log for a learned model or a backtest)"
     ]
-    comparison = compare_models(weeks, settings.purchase_models)
-    purchase_model = comparison.models[comparison.best]
-    notes.append(f"purchase model: {comparison.best}, the lowest BIC of {', '.join(comparison.table.index)}")
     spend_model = fit_spend_model(weeks, notes)
-    undiscounted = customer_lifetime_value(
-        purchase_model, spend_model, weeks, settings.horizon_weeks, TIME_UNIT
-    )
-    probabilistic = undiscounted.set_index(weeks["customer_id"])
-    probabilistic["p_alive"] = purchase_model.probability_alive(
-        weeks["frequency"], weeks["recency"], weeks["T"]
-    )
     # Without a log there is no calendar date to count the next purchase from unless the table carries one.
     end = summary.attrs.get("observation_end")
-    result = Forecast(
-        cutoff=pd.Timestamp(end) if end is not None else pd.NaT,  # type: ignore[arg-type]
-        horizon_weeks=settings.horizon_weeks,
-        summary=weeks.set_index("customer_id", drop=False),
-        probabilistic=probabilistic,
-        purchase_model=purchase_model,
-        spend_model=spend_model,
-        comparison=comparison.table,
-        all_probabilistic={},
-        notes=notes,
+    result = probabilistic_forecast(
+        weeks.set_index("customer_id", drop=False),
+        compare_models(weeks, settings.purchase_models),
+        spend_model,
+        pd.Timestamp(end) if end is not None else pd.NaT,  # type: ignore[arg-type]
+        settings.horizon_weeks,
+        notes,
     )
     empty_log = Transactions.from_pandas(
         pd.DataFrame({"customer_id": [], "timestamp": pd.to_datetime([]), "amount": []})
@@ -526,7 +632,8 @@ def _fingerprint(predictions: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
-def _version(name: str) -> str:
+def package_version(name: str) -> str:
+    """The installed version of distribution ``name`` ("unknown" when not installed)."""
     try:
         return package_metadata.version(name)
     except package_metadata.PackageNotFoundError:

@@ -8,6 +8,7 @@ monetary value (mean spend), tied customers sharing their average rank; the name
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,13 +37,19 @@ ACTIONS: dict[str, str] = {
 }
 
 
-def value_tiers(clv: pd.Series, cutoffs: Sequence[float] = DEFAULT_TIER_CUTOFFS) -> pd.Series:
-    """Tier of each customer by predicted value: the top ``cutoffs[0]`` share, then the next up to ``cutoffs[1]`` ..."""
+def tier_names(cutoffs: Sequence[float] = DEFAULT_TIER_CUTOFFS) -> list[str]:
+    """ "Top 1%", "Top 5%" ... "Rest" for the tier ``cutoffs`` (increasing shares between 0 and 1)."""
     if list(cutoffs) != sorted(cutoffs) or not all(0 < c < 1 for c in cutoffs):
         raise ValueError(
             "tier cut-offs must be increasing shares between 0 and 1, e.g. (0.01, 0.05, 0.2, 0.5)"
         )
-    names = [f"Top {c:.0%}" for c in cutoffs] + ["Rest"]
+    return [f"Top {c:.0%}" for c in cutoffs] + ["Rest"]
+
+
+def value_tiers(clv: pd.Series, cutoffs: Sequence[float] = DEFAULT_TIER_CUTOFFS) -> pd.Series:
+    """Tier of each customer by predicted value: the top ``cutoffs[0]`` share, then the next up to ``cutoffs[1]`` ...
+    (ties broken by position: the first customer ranks first)."""
+    names = tier_names(cutoffs)
     share_rank = clv.rank(ascending=False, method="first") / max(len(clv), 1)
     tier = np.select([share_rank <= c for c in cutoffs], names[:-1], default=names[-1])
     return pd.Series(pd.Categorical(tier, categories=names, ordered=True), index=clv.index, name="value_tier")
@@ -65,22 +72,31 @@ def _quintile(values: pd.Series, higher_is_better: bool = True) -> np.ndarray:
     return np.ceil(ranks.to_numpy() * 5).clip(1, 5).astype(int)
 
 
+RFM_OTHERS = "Lost"
+
+
+def rfm_grid(r: Any, f: Any, m: Any) -> list[tuple[Any, str]]:
+    """The RFM grid as (condition on the r, f, m scores, segment name), first match wins, else ``RFM_OTHERS``.
+
+    The conditions use only comparisons, ``&`` and ``==``, so the scores may be NumPy arrays or Spark columns."""
+    return [
+        ((r >= 4) & (f >= 4), "Champions"),
+        ((r <= 2) & (f >= 4) & (m >= 4), "Can't lose them"),
+        ((r >= 3) & (f >= 4), "Loyal"),
+        ((r >= 4) & (f <= 1), "New"),
+        ((r >= 3) & (f >= 2), "Potential loyalists"),
+        ((r <= 2) & (f >= 3), "At risk"),
+        (r == 2, "Hibernating"),
+    ]
+
+
 def rfm(days_since_last: pd.Series, frequency: pd.Series, monetary: pd.Series) -> pd.DataFrame:
     """RFM quintile scores (1-5, 5 best), the three-digit ``rfm_score`` and the named ``rfm_segment``."""
     r = _quintile(days_since_last, higher_is_better=False)
     f = _quintile(frequency)
     m = _quintile(monetary)
-    conditions = [
-        (r >= 4) & (f >= 4),
-        (r <= 2) & (f >= 4) & (m >= 4),
-        (r >= 3) & (f >= 4),
-        (r >= 4) & (f <= 1),
-        (r >= 3) & (f >= 2),
-        (r <= 2) & (f >= 3),
-        (r == 2),
-    ]
-    names = ["Champions", "Can't lose them", "Loyal", "New", "Potential loyalists", "At risk", "Hibernating"]
-    segment = np.select(conditions, names, default="Lost")
+    grid = rfm_grid(r, f, m)
+    segment = np.select([condition for condition, _ in grid], [name for _, name in grid], default=RFM_OTHERS)
     return pd.DataFrame(
         {
             "r_score": r,
@@ -103,6 +119,13 @@ def segment_table(predictions: pd.DataFrame, column: str) -> pd.DataFrame:
         mean_clv=("clv", "mean"),
         mean_p_alive=("p_alive", "mean"),
     )
+    return segment_shares(table)
+
+
+def segment_shares(table: pd.DataFrame) -> pd.DataFrame:
+    """The segment table from per-segment aggregates (customers, revenue, predicted_value, mean_clv, mean_p_alive;
+    indexed by segment, in display order): adds the shares of revenue and predicted value and the actions."""
+    table = table.copy()
     table["revenue_share"] = table["revenue"] / max(table["revenue"].sum(), 1e-12)
     table["predicted_value_share"] = table["predicted_value"] / max(table["predicted_value"].sum(), 1e-12)
     table["recommended_action"] = [ACTIONS.get(str(name), "") for name in table.index]

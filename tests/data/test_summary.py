@@ -89,6 +89,33 @@ def test_calibration_holdout_counts_holdout_purchases_per_day() -> None:
     assert len(result) == 23570
 
 
+def test_money_is_summed_exactly_whatever_the_row_order() -> None:
+    # 0.1 + 0.2 + 0.3 is 0.6000000000000001 in floats added in this order, 0.6 in another: exact sums do not depend
+    # on the order in which DuckDB's threads add (the spend model turned such last bits into run-to-run differences).
+    amounts = [0.1, 0.2, 0.3, 0.7, 0.1, 0.2]
+    days = ["2020-01-01", "2020-01-01", "2020-01-01", "2020-01-02", "2020-01-03", "2020-01-03"]
+    log = pd.DataFrame({"customer_id": "a", "timestamp": pd.to_datetime(days), "amount": amounts})
+    summaries = [summarize(log.iloc[order]) for order in ([0, 1, 2, 3, 4, 5], [2, 5, 1, 3, 0, 4])]
+    for summary in summaries:
+        assert summary.loc[0, "total_revenue"] == 1.6
+        assert summary.loc[0, "monetary_value"] == 0.5
+    pd.testing.assert_frame_equal(*summaries, check_exact=True)
+
+
+def test_amounts_too_large_to_sum_exactly_are_refused_by_name() -> None:
+    log = pd.DataFrame(
+        {
+            "customer_id": ["a", "a"],
+            "timestamp": pd.to_datetime(["2020-01-01", "2020-02-01"]),
+            "amount": [1e30, 5.0],
+        }
+    )
+    with pytest.raises(
+        DataValidationError, match="column 'amount': an amount or a customer's total is too large"
+    ):
+        summarize(log)
+
+
 def test_holdout_end_before_calibration_end_is_refused() -> None:
     with pytest.raises(DataValidationError, match="must be after the calibration end"):
         calibration_holdout(load_cdnow("sample"), "1997-09-30", "1997-01-01")

@@ -13,10 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 ROOT = Path(__file__).parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
+ADMIN_USERNAME = "e2e-admin"
+ADMIN_PASSWORD = "a long browser-test passphrase"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,7 +41,12 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "CLV_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    env = {
+        **os.environ,
+        "CLV_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+        "CLV_ADMIN_USERNAME": ADMIN_USERNAME,
+        "CLV_ADMIN_PASSWORD_HASH": PasswordHasher().hash(ADMIN_PASSWORD),
+    }
     server = subprocess.Popen(
         [
             sys.executable,

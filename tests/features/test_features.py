@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from clv.data import Transactions
 from clv.datasets import load_cdnow
+from clv.ensemble import forecast
 from clv.features import feature_table, revenue_between
 
 CUTOFF = pd.Timestamp("1997-06-30")
@@ -66,3 +67,25 @@ def test_revenue_between_counts_the_half_open_window(sample: pd.DataFrame) -> No
     revenue = revenue_between(Transactions.from_pandas(sample), CUTOFF, pd.Timestamp("1997-09-30"))
     mask = (sample["timestamp"] > CUTOFF) & (sample["timestamp"] <= "1997-09-30")
     assert revenue.sum() == pytest.approx(sample.loc[mask, "amount"].sum())
+
+
+def test_a_whole_forecast_ignores_transactions_after_its_cutoff(sample: pd.DataFrame) -> None:
+    """Every model input, training target and forecast at a cutoff is blind to what happens after it."""
+    cutoff = pd.Timestamp("1997-09-30")
+    changed = sample.copy()
+    later = changed["timestamp"] > cutoff
+    changed.loc[later, "amount"] *= 7.0
+    changed.loc[later, "timestamp"] -= pd.to_timedelta(np.arange(later.sum()) % 50, unit="D")
+    changed.loc[later, "timestamp"] = changed.loc[later, "timestamp"].clip(
+        lower=cutoff + pd.Timedelta(days=1)
+    )
+    newcomer = changed[later].head(30).assign(customer_id="joined-after-the-cutoff")
+    changed = pd.concat([changed, newcomer], ignore_index=True)
+    original = forecast(Transactions.from_pandas(sample), cutoff, 39.0)
+    modified = forecast(Transactions.from_pandas(changed), cutoff, 39.0)
+    assert original.learned is not None and modified.learned is not None
+    pd.testing.assert_frame_equal(original.probabilistic, modified.probabilistic)
+    pd.testing.assert_frame_equal(original.features, modified.features)
+    pd.testing.assert_series_equal(original.learned, modified.learned, rtol=1e-9)
+    pd.testing.assert_series_equal(original.ensemble, modified.ensemble, rtol=1e-9)
+    assert original.weights == pytest.approx(modified.weights, rel=1e-9)

@@ -28,22 +28,54 @@ PURCHASE = [BetaGeo, ModifiedBetaGeo, ParetoNBD]
 
 
 @pytest.fixture(scope="module")
-def fitted(cdnow_summary: pd.DataFrame) -> dict[str, object]:
+def fitted(cdnow_summary: pd.DataFrame, donations: pd.DataFrame) -> dict[str, object]:
     return {
         "BG/NBD": BetaGeo().fit(cdnow_summary),
         "MBG/NBD": ModifiedBetaGeo().fit(cdnow_summary),
         "Pareto/NBD": ParetoNBD().fit(cdnow_summary),
         "GG": GammaGamma().fit(cdnow_summary),
+        "BG/BB": BetaGeoBetaBinom().fit(
+            donations["frequency"], donations["recency"], donations["n"], donations["n_custs"]
+        ),
     }
 
 
+HISTORY = ([1, 2], [3.0, 5.0], [6.0, 8.0])
+UNFITTED_CALLS = {
+    "purchase": [
+        lambda m: m.probability_alive(*HISTORY),
+        lambda m: m.expected_purchases(10, *HISTORY),
+        lambda m: m.expected_purchases_interval(10, *HISTORY),
+        lambda m: m.expected_purchases_new_customer(10),
+        lambda m: m.probability_of_purchases(2, 10),
+        lambda m: m.time_to_next_purchase(*HISTORY),
+        lambda m: m.log_likelihood(*HISTORY),
+    ],
+    "spend": [
+        lambda m: m.expected_average_value([1, 2], [10.0, 20.0]),
+        lambda m: m.expected_average_value_interval([1, 2], [10.0, 20.0]),
+        lambda m: m.population_mean(),
+    ],
+    "any": [
+        lambda m: m.summary(),
+        lambda m: m.to_dict(),
+        lambda m: m.save("unused.json"),
+        lambda m: m.aic_,
+        lambda m: m.bic_,
+    ],
+}
+
+
 @pytest.mark.parametrize("model_class", [*PURCHASE, GammaGamma, BetaGeoBetaBinom])
-def test_methods_before_fit_raise_a_clear_error(model_class: type) -> None:
+def test_methods_before_fit_raise_a_clear_error(model_class: type, cdnow_summary: pd.DataFrame) -> None:
     model = model_class()
-    with pytest.raises(NotFittedError, match="not fitted yet"):
-        model.summary()
-    with pytest.raises(NotFittedError):
-        model.to_dict()
+    kind = "spend" if model_class is GammaGamma else "purchase"
+    for call in UNFITTED_CALLS[kind] + UNFITTED_CALLS["any"]:
+        with pytest.raises(NotFittedError, match="not fitted yet: call fit"):
+            call(model)
+    if model_class in PURCHASE:
+        with pytest.raises(NotFittedError):
+            customer_lifetime_value(model, GammaGamma(), cdnow_summary, 12, "M")
 
 
 @pytest.mark.parametrize("model_class", PURCHASE)
@@ -78,48 +110,7 @@ def test_gamma_gamma_refuses_non_positive_spend_naming_positions() -> None:
         GammaGamma().fit([1, 2, 3] * 5, [10.0, 20.0, 0.0] + [10.0, 20.0, 5.0] * 4)
 
 
-def _pareto_log_likelihood_by_quad(params: dict[str, float], x: float, t_x: float, age: float) -> float:
-    """Independent reference: scipy's adaptive quad on the likelihood integral, rescaled to avoid underflow."""
-    from scipy import integrate
-    from scipy.special import gammaln
-
-    r, alpha, s, beta = (params[k] for k in ("r", "alpha", "s", "beta"))
-
-    def log_f(tau: float) -> float:
-        return -(r + x) * np.log(alpha + tau) - (s + 1) * np.log(beta + tau)
-
-    anchor = log_f(t_x)
-    scaled = integrate.quad(
-        lambda tau: np.exp(log_f(tau) - anchor), t_x, age, epsabs=0, epsrel=1e-12, limit=200
-    )[0]
-    log_survive = -(r + x) * np.log(alpha + age) - s * np.log(beta + age)
-    log_dropout = np.log(s) + anchor + np.log(scaled) if scaled > 0 else -np.inf
-    return float(
-        gammaln(r + x)
-        - gammaln(r)
-        + r * np.log(alpha)
-        + s * np.log(beta)
-        + np.logaddexp(log_survive, log_dropout)
-    )
-
-
-@pytest.mark.parametrize(
-    ("x", "t_x", "age"),
-    [(0, 0.0, 30.0), (3, 10.0, 38.0), (40, 35.0, 38.0), (300, 50.0, 52.0), (5000, 51.9, 52.0)],
-)
-def test_pareto_nbd_quadrature_equals_an_independent_integral(
-    fitted: dict[str, object], x: float, t_x: float, age: float
-) -> None:
-    """The log-space quadrature against scipy's adaptive quad, heavy buyers (frequency >= 300) included."""
-    model = fitted["Pareto/NBD"]
-    ours = model.log_likelihood([x], [t_x], [age])[0]  # type: ignore[attr-defined]
-    assert np.isfinite(ours)
-    assert ours == pytest.approx(_pareto_log_likelihood_by_quad(model.params_, x, t_x, age), abs=1e-7)  # type: ignore[attr-defined]
-    alive = model.probability_alive([x], [t_x], [age])[0]  # type: ignore[attr-defined]
-    assert 0.0 <= alive <= 1.0
-
-
-@pytest.mark.parametrize("name", ["BG/NBD", "MBG/NBD", "Pareto/NBD", "GG"])
+@pytest.mark.parametrize("name", ["BG/NBD", "MBG/NBD", "Pareto/NBD", "GG", "BG/BB"])
 def test_save_and_load_round_trip(name: str, fitted: dict[str, object], tmp_path: Path) -> None:
     model = fitted[name]
     path = tmp_path / "model.json"
@@ -128,9 +119,9 @@ def test_save_and_load_round_trip(name: str, fitted: dict[str, object], tmp_path
     assert loaded.params_ == model.params_  # type: ignore[attr-defined]
     np.testing.assert_array_equal(loaded.covariance_log_, model.covariance_log_)  # type: ignore[attr-defined]
     if name != "GG":
-        np.testing.assert_allclose(
-            loaded.probability_alive([1, 5], [3.0, 30.0], [38.0, 38.0]),
-            model.probability_alive([1, 5], [3.0, 30.0], [38.0, 38.0]),  # type: ignore[attr-defined]
+        np.testing.assert_array_equal(
+            loaded.probability_alive([1, 5], [3.0, 6.0], [6.0, 6.0]),
+            model.probability_alive([1, 5], [3.0, 6.0], [6.0, 6.0]),  # type: ignore[attr-defined]
         )
 
 
@@ -176,6 +167,28 @@ def test_prediction_properties(
         assert 0.0 <= first <= later * (1 + 1e-9) + 1e-12
 
 
+@settings(max_examples=25, deadline=None)
+@given(rates=st.lists(st.floats(0.0, 1.0), min_size=2, max_size=2, unique=True), horizon=st.floats(0.5, 36.0))
+def test_clv_is_non_negative_and_decreasing_in_the_discount_rate(
+    fitted: dict[str, object], cdnow_summary: pd.DataFrame, rates: list[float], horizon: float
+) -> None:
+    low_rate, high_rate = sorted(rates)
+    for name in ("BG/NBD", "Pareto/NBD"):
+        values = [
+            customer_lifetime_value(
+                fitted[name],  # type: ignore[arg-type]
+                fitted["GG"],  # type: ignore[arg-type]
+                cdnow_summary,
+                horizon,
+                "M",
+                annual_discount_rate=rate,
+            )["clv"].to_numpy()
+            for rate in (low_rate, high_rate)
+        ]
+        assert np.all(values[1] >= 0) and np.all(np.isfinite(values[0]))
+        assert np.all(values[0] >= values[1] * (1 - 1e-12))
+
+
 def test_clv_is_non_negative_decreasing_in_discount_and_calendar_correct(
     fitted: dict[str, object], cdnow_summary: pd.DataFrame
 ) -> None:
@@ -211,17 +224,10 @@ def test_delta_interval_agrees_with_parameter_draws(
     _, low, high = model.expected_purchases_interval(39, head["frequency"], head["recency"], head["T"])  # type: ignore[attr-defined]
     rng = np.random.default_rng(1)
     draws = np.exp(rng.multivariate_normal(model.log_params_, model.covariance_log_, 2000))  # type: ignore[attr-defined]
+    histories = model.histories(head["frequency"], head["recency"], head["T"])  # type: ignore[attr-defined]
+    rows = histories.customer_history
     sampled = np.array(
-        [
-            model._conditional_curve(
-                p,
-                np.array([39.0]),
-                head["frequency"].to_numpy(float),
-                head["recency"].to_numpy(),
-                head["T"].to_numpy(),
-            )[:, 0]  # type: ignore[attr-defined]
-            for p in draws
-        ]
+        [model._conditional_curve(p, np.array([39.0]), histories)[rows, 0] for p in draws]  # type: ignore[attr-defined]
     )
     np.testing.assert_allclose(low, np.quantile(sampled, 0.1, axis=0), rtol=0.02)
     np.testing.assert_allclose(high, np.quantile(sampled, 0.9, axis=0), rtol=0.02)
@@ -236,8 +242,10 @@ def test_compare_models_ranks_by_bic(cdnow_summary: pd.DataFrame) -> None:
 
 @pytest.mark.slow
 def test_parameter_recovery_on_synthetic_data() -> None:
-    """Fitted BG/NBD and Gamma-Gamma parameters fall inside their 95 % intervals for most seeds."""
-    covered, total = 0, 0
+    """Fitted BG/NBD and Gamma-Gamma parameters fall inside their 95 % intervals for most seeds (the coverage over
+    40 seeds is in the README: about 95 %)."""
+    covered = {"BG/NBD": 0, "Gamma-Gamma": 0}
+    total = dict.fromkeys(covered, 0)
     for seed in range(6):
         data = synthetic(
             8_000, "2020-01-01", "2021-12-31", seed, seasonality=False, cancellation_rate=0, missing_id_rate=0
@@ -248,9 +256,13 @@ def test_parameter_recovery_on_synthetic_data() -> None:
             amount=data.transactions["Quantity"] * data.transactions["UnitPrice"],
         )
         summary = summarize(log[["customer_id", "timestamp", "amount"]], data.observation_end, time_unit="W")
-        for model in (BetaGeo().fit(summary),):
+        repeat = summary[(summary.frequency > 0) & (summary.monetary_value > 0)]
+        for label, model in (("BG/NBD", BetaGeo().fit(summary)), ("Gamma-Gamma", GammaGamma().fit(repeat))):
             table = model.summary()
             for name in model.param_names:
-                total += 1
-                covered += int(table.loc[name, "lower"] <= data.true_params[name] <= table.loc[name, "upper"])
-    assert covered / total >= 0.75, f"coverage {covered}/{total}"
+                total[label] += 1
+                covered[label] += int(
+                    table.loc[name, "lower"] <= data.true_params[name] <= table.loc[name, "upper"]
+                )
+    for label in covered:
+        assert covered[label] / total[label] >= 0.75, f"{label} coverage {covered[label]}/{total[label]}"

@@ -102,3 +102,89 @@ def test_constant_feature_does_not_break_the_learned_model(small_log: pd.DataFra
     constant = small_log.assign(amount=12.0)
     results = clv.run(constant, clv.Settings(horizon=6, time_unit="M", backtest=False))
     assert np.isfinite(results.predictions["clv"]).all()
+
+
+def test_metadata_records_what_was_done(cdnow_run: clv.Results) -> None:
+    metadata = cdnow_run.metadata
+    assert len(metadata["fingerprint"]) == 16 and metadata["customers"] == 23_570
+    assert metadata["transactions"] == 69_659
+    assert clv.Settings.from_dict(metadata["settings"]) == cdnow_run.settings
+    assert set(metadata["timings_seconds"]) == {"forecast", "valuation", "backtest", "total"}
+    assert all(value > 0 for value in metadata["timings_seconds"].values())
+    assert {"clv-platform", "numpy", "lightgbm", "duckdb"} <= set(metadata["versions"])
+    learned = metadata["learned_model"]
+    assert learned["objective"] in {"regression", "poisson", "tweedie"}
+    assert set(learned["validation_poisson_deviance"]) == {"regression", "poisson", "tweedie"}
+    # 78 weeks of history: target windows of floor(78 / 3) = 25 weeks; a third cutoff would leave no history.
+    assert learned["window_weeks"] == metadata["learned_window_weeks"] == 25
+    assert learned["training_cutoffs"] == ["1998-01-06", "1997-07-15"]
+    assert learned["carried_to_weeks"] == pytest.approx(52.18, abs=0.01)
+    assert metadata["blend_weights"]["learned"] > 0
+    notes = " ".join(metadata["notes"])
+    assert "boosted from the" in notes and "expected-purchase curve" in notes and "blend weights" in notes
+
+
+def test_segments_have_counts_shares_and_actions(cdnow_run: clv.Results) -> None:
+    expected_names = {
+        "value_tiers": ["Top 1%", "Top 5%", "Top 20%", "Top 50%", "Rest"],
+        "churn_risk": ["High risk", "Medium risk", "Low risk"],
+    }
+    rfm_names = {
+        "Champions",
+        "Loyal",
+        "Potential loyalists",
+        "New",
+        "At risk",
+        "Can't lose them",
+        "Hibernating",
+        "Lost",
+    }
+    for name, table in cdnow_run.segments.items():
+        assert {
+            "segment",
+            "customers",
+            "revenue_share",
+            "predicted_value_share",
+            "recommended_action",
+        } <= set(table.columns)
+        assert table["customers"].sum() == 23_570
+        assert table["revenue_share"].sum() == pytest.approx(1.0)
+        assert table["predicted_value_share"].sum() == pytest.approx(1.0)
+        assert (table["recommended_action"].str.len() > 10).all()
+        if name in expected_names:
+            assert list(table["segment"]) == expected_names[name]
+        else:
+            assert set(table["segment"]) <= rfm_names and len(table) >= 6
+    tiers = cdnow_run.segments["value_tiers"].set_index("segment")
+    assert tiers.loc["Top 1%", "customers"] == 235 and tiers.loc["Rest", "customers"] == 11_785
+    # A fifth of the customers hold most of the predicted value.
+    assert tiers.loc[["Top 1%", "Top 5%", "Top 20%"], "predicted_value_share"].sum() > 0.6
+    predictions = cdnow_run.predictions
+    assert predictions["rfm_score"].str.fullmatch("[1-5]{3}").all()
+
+
+def test_insights_are_sentences_built_from_the_run(cdnow_run: clv.Results) -> None:
+    text = "\n".join(cdnow_run.insights)
+    total = cdnow_run.total[0]
+    assert f"{total:,.0f}" in text and "23,570 customers" in text and "12 months" in text
+    top = cdnow_run.predictions["clv"].nlargest(4_714).sum() / cdnow_run.predictions["clv"].sum()
+    assert f"hold {top:.0%} of the predicted value" in text
+    assert "at risk of churning" in text and "What drives predicted value most" in text
+    assert all(line.endswith(".") for line in cdnow_run.insights)
+
+
+def test_saved_learned_model_predicts_like_the_original(cdnow_run: clv.Results, tmp_path: Path) -> None:
+    loaded = clv.Results.load(cdnow_run.save(tmp_path / "run"))
+    original = cdnow_run.learned_model
+    assert original is not None and loaded.learned_model is not None
+    assert loaded.learned_model.objective == original.objective
+    rng = np.random.default_rng(0)
+    features = pd.DataFrame(rng.gamma(1.0, 50.0, (200, len(original.features))), columns=original.features)
+    base = rng.gamma(1.0, 20.0, 200)
+    np.testing.assert_allclose(loaded.learned_model.predict(features, base), original.predict(features, base))
+
+
+def test_a_backtest_longer_than_the_history_is_skipped_with_a_note(small_log: pd.DataFrame) -> None:
+    results = clv.run(small_log, clv.Settings(horizon=3, time_unit="M", learned=False, backtest_weeks=200))
+    assert results.metrics.empty
+    assert any("too short to hold back 200 weeks" in note for note in results.metadata["notes"])

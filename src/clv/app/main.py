@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clv.app.views import contact, data, docs, export, predict, results, unavailable
+from clv.app import backend
+from clv.app.views import (
+    admin,
+    contact,
+    dashboards,
+    data,
+    docs,
+    export,
+    feature_request,
+    feedback,
+    predict,
+    results,
+)
 
 STYLE = """
 <style>
@@ -14,6 +26,24 @@ STYLE = """
 .st-key-kpis [data-testid="stMetricValue"] { font-size: 1.45rem; }
 </style>
 """
+
+
+DASHBOARDS = [
+    st.Page(
+        dashboards.feedback_inbox, title="Feedback inbox", icon=":material/inbox:", url_path="admin-feedback"
+    ),
+    st.Page(
+        dashboards.request_board,
+        title="Feature requests",
+        icon=":material/view_kanban:",
+        url_path="admin-requests",
+    ),
+    st.Page(dashboards.usage, title="Usage", icon=":material/monitoring:", url_path="admin-usage"),
+    st.Page(dashboards.audit_log, title="Audit log", icon=":material/history:", url_path="admin-audit"),
+    st.Page(
+        dashboards.model_runs, title="Model runs", icon=":material/model_training:", url_path="admin-runs"
+    ),
+]
 
 
 def main() -> None:
@@ -31,19 +61,19 @@ def main() -> None:
             st.Page(
                 docs.render, title="Documentation", icon=":material/menu_book:", url_path="documentation"
             ),
+            st.Page(feedback.render, title="Feedback", icon=":material/rate_review:", url_path="feedback"),
             st.Page(
-                unavailable.feedback, title="Feedback", icon=":material/rate_review:", url_path="feedback"
-            ),
-            st.Page(
-                unavailable.feature_request,
+                feature_request.render,
                 title="Request a feature",
                 icon=":material/lightbulb:",
                 url_path="request",
             ),
             st.Page(contact.render, title="Contact", icon=":material/mail:", url_path="contact"),
-            st.Page(
-                unavailable.admin, title="Admin", icon=":material/admin_panel_settings:", url_path="admin"
-            ),
+            st.Page(admin.render, title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
         ],
     }
-    st.navigation(pages).run()
+    if admin.current_admin() is not None:
+        pages["Dashboards"] = DASHBOARDS
+    page = st.navigation(pages)
+    backend.track_page_view(page.title)
+    page.run()

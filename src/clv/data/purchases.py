@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from clv.data.transactions import Transactions
 
+MONEY_SQL_TYPE = "DECIMAL(38, 9)"
+"""Money is summed as decimals to 1e-9 of the currency unit: the same bits whatever order DuckDB's (or Spark's)
+threads add in, so two runs on one log give identical fits. Cast to DOUBLE once, where a result leaves SQL."""
+
 
 def purchase_days(log: Transactions) -> str:
     """Table of one row per customer and calendar day of ``log``, created on first use.
 
-    Columns: customer_id, day (DATE), value (sum of amounts), first_time and last_time (TIMESTAMP), orders (distinct
+    Columns: customer_id, day (DATE), value (sum of amounts, a :data:`MONEY_SQL_TYPE` decimal), first_time and last_time (TIMESTAMP), orders (distinct
     invoice ids that day; 1 per day without invoice ids), lines, when the log has them quantity (sum) and country
     (of the day's latest line), and gap_days (days since the customer's previous purchase day, NULL on the first)
     and first_day (the customer's first purchase day). Neither depends on a cutoff: a day on or before a cutoff
@@ -42,7 +46,7 @@ def _days_sql(log: Transactions) -> str:
     aggregations are several times cheaper than a per-group ``count(DISTINCT ...)``."""
     invoice = "invoice_id" if log.has("invoice_id") else "1"
     per_invoice = [
-        "sum(amount) AS value",
+        f"sum(CAST(amount AS {MONEY_SQL_TYPE})) AS value",
         'min("timestamp") AS first_time',
         'max("timestamp") AS last_time',
         "count(*) AS lines",

@@ -12,13 +12,14 @@ follow the first purchase) and keeps the second term for ``x = 0``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from clv.models.purchase import PurchaseModel
+from clv.models.base import ArrayLike
+from clv.models.histories import Histories
+from clv.models.purchase import PurchaseModel, log_mixture, purchase_inputs
 
 
 class BetaGeo(PurchaseModel):
@@ -29,51 +30,69 @@ class BetaGeo(PurchaseModel):
     # 0 for BG/NBD; 1 for MBG/NBD, where a customer may drop out right after the first purchase.
     dropout_shift: ClassVar[int] = 0
 
-    def _log_likelihood_terms(
-        self, log_params: np.ndarray, data: Sequence[np.ndarray], gradient: bool
+    def _history_log_likelihood(
+        self, log_params: np.ndarray, histories: Histories, gradient: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``log A1`` depends on the (x, T) point only and ``log A2`` on the (x, t_x) point, so the logarithms are taken
+        once per point; each history adds one log-sum-exp, and the gradient is gathered back onto points and levels
+        with weighted counts (``np.bincount``) rather than formed per history."""
         r, alpha, a, b = np.exp(log_params)
-        x, t_x, age, levels, level = data
+        h = histories
         k = self.dropout_shift
-        # Special functions of the purchase count, once per distinct count.
-        has_second_level = (levels > 0) | (k == 1)
-        b_first = b + levels + k
-        b_second = np.where(
-            has_second_level, b + levels + k - 1, b + 1.0
-        )  # a valid value where the term is absent
+        x = h.levels
+        # Per frequency level: the beta-function ratios and the NBD constant.
+        has_second = (x > 0) | (k == 1)
+        b_first = b + x + k
+        b_second = np.where(has_second, b + x + k - 1, b + 1.0)  # a valid value where the term is absent
         log_beta_ab = betaln(a, b)
-        first_const = (betaln(a, b_first) - log_beta_ab)[level]
-        second_const = np.where(has_second_level, betaln(a + 1, b_second) - log_beta_ab, -np.inf)[level]
-        log_alpha_age = np.log(alpha + age)
-        log_alpha_recency = np.log(alpha + t_x)
-        log_a1 = first_const - (r + x) * log_alpha_age
-        log_a2 = second_const - (r + x) * log_alpha_recency
-        log_sum = np.logaddexp(log_a1, log_a2)
-        terms = (gammaln(r + levels) - gammaln(r))[level] + r * np.log(alpha) + log_sum
+        first_const = betaln(a, b_first) - log_beta_ab
+        second_const = np.where(has_second, betaln(a + 1, b_second) - log_beta_ab, -np.inf)
+        level_const = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+        # Per point: (r + x) log(alpha + time).
+        point_x = x[h.point_level]
+        log_alpha_time = np.log(alpha + h.point_time)
+        rate_term = (r + point_x) * log_alpha_time
+        log_a1 = (first_const[h.point_level] - rate_term)[h.age_point]
+        log_a2 = (second_const[h.point_level] - rate_term)[h.recency_point]
+        log_sum, second_share = log_mixture(log_a1, log_a2)
+        terms = level_const[h.level] + log_sum
         if not gradient:
             return terms, None
-        w1 = np.exp(log_a1 - log_sum)
-        w2 = np.exp(log_a2 - log_sum)
-        d_beta_a = digamma(a) - digamma(a + b)
-        d_beta_b = digamma(b) - digamma(a + b)
-        first_a = (digamma(a) - digamma(a + b_first))[level]
-        second_a = (digamma(a + 1) - digamma(a + 1 + b_second))[level]
-        first_b = (digamma(b_first) - digamma(a + b_first))[level]
-        second_b = np.where(has_second_level, digamma(b_second) - digamma(a + 1 + b_second), 0.0)[level]
-        d_r = (
-            (digamma(r + levels) - digamma(r))[level]
-            + np.log(alpha)
-            - w1 * log_alpha_age
-            - w2 * log_alpha_recency
+        n_points = h.point_time.size
+        weighted_second = h.weights * second_share
+        second_weight = np.bincount(h.recency_point, weights=weighted_second, minlength=n_points)
+        first_weight = h.point_weight - np.bincount(h.age_point, weights=weighted_second, minlength=n_points)
+        point_total = first_weight + second_weight
+        first_level = np.bincount(h.point_level, weights=first_weight, minlength=x.size)
+        second_level = np.bincount(h.point_level, weights=second_weight, minlength=x.size)
+        level_weight = h.level_weight
+        d_r = level_weight @ (digamma(r + x) - digamma(r) + np.log(alpha)) - point_total @ log_alpha_time
+        d_alpha = r * level_weight.sum() / alpha - point_total @ ((r + point_x) / (alpha + h.point_time))
+        d_a = (
+            first_level @ (digamma(a) - digamma(a + b_first))
+            + second_level @ np.where(has_second, digamma(a + 1) - digamma(a + 1 + b_second), 0.0)
+            - level_weight.sum() * (digamma(a) - digamma(a + b))
         )
-        d_alpha = r / alpha - (r + x) * (w1 / (alpha + age) + w2 / (alpha + t_x))
-        d_a = w1 * first_a + w2 * second_a - d_beta_a
-        d_b = w1 * first_b + w2 * second_b - d_beta_b
-        return terms, np.column_stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
+        d_b = (
+            first_level @ (digamma(b_first) - digamma(a + b_first))
+            + second_level @ np.where(has_second, digamma(b_second) - digamma(a + 1 + b_second), 0.0)
+            - level_weight.sum() * (digamma(b) - digamma(a + b))
+        )
+        return terms, np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
-    def _probability_alive(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
-    ) -> np.ndarray:
+    def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+        """Probability that each customer is still active at the observation end (Fader, Hardie & Lee 2005,
+        eq. 11). The closed form is cheap, so it is evaluated per customer without grouping into histories."""
+        params = self._params()
+        x, t_x, age, _ = purchase_inputs(frequency, recency, T)
+        return self._alive(params, x, t_x, age)
+
+    def _probability_alive(self, params: np.ndarray, histories: Histories) -> np.ndarray:
+        return self._alive(params, histories.frequency, histories.recency, histories.age)
+
+    def _alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
+        """``1 / (1 + a / (b + x + k - 1) ((alpha + T) / (alpha + t_x))^(r + x))``, and 1 when the model has no
+        dropout term for the customer (BG/NBD with x = 0)."""
         r, alpha, a, b = params
         k = self.dropout_shift
         has_second = (x > 0) | (k == 1)
@@ -85,23 +104,20 @@ class BetaGeo(PurchaseModel):
         return np.where(has_second, 1.0 / (1.0 + np.exp(np.minimum(log_ratio, 700.0))), 1.0)
 
     def _expected_if_alive(self, params: np.ndarray, t: float, x: np.ndarray, age: np.ndarray) -> np.ndarray:
-        """Fader, Hardie & Lee (2005) eq. 10 without its P(alive) factor (Batislam et al. 2007 for MBG/NBD)."""
+        """Fader, Hardie & Lee (2005) eq. 10 without its P(alive) factor (Batislam et al. 2007 for MBG/NBD): the
+        expectation under the posterior ``lambda ~ Gamma(r + x, alpha + T)``, ``p ~ Beta(a, b + x + k)``."""
         r, alpha, a, b = params
-        k = self.dropout_shift
-        z = t / (alpha + age + t)
-        hyp = hyp2f1(r + x, b + x + k, a + b + x - 1 + k, z)
-        return np.maximum(
-            (a + b + x - 1 + k) / (a - 1) * -np.expm1((r + x) * np.log1p(-z) + np.log(hyp)), 0.0
-        )
+        return _expected_given_posterior(r + x, alpha + age, a, b + x + self.dropout_shift, t)
 
     def _unconditional_expected(self, params: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """E[X(t)] for a new customer, Fader, Hardie & Lee (2005) eq. 9."""
+        """E[X(t)] for a new customer, Fader, Hardie & Lee (2005) eq. 9; for MBG/NBD (Batislam et al. 2007) the
+        customer first survives the dropout at time 0 (probability ``b / (a + b)``), then ``p ~ Beta(a, b + 1)``."""
         r, alpha, a, b = params
         k = self.dropout_shift
-        z = t / (alpha + t)
-        hyp = hyp2f1(r, b + k, a + b - 1 + k, z)
-        lead = (a + b - 1) / (a - 1) if k == 0 else b / (a - 1)
-        return lead * -np.expm1(r * np.log1p(-z) + np.log(hyp))
+        survive_first = b / (a + b) if k == 1 else 1.0
+        return survive_first * _expected_given_posterior(
+            np.full_like(t, r), np.full_like(t, alpha), a, np.full_like(t, b + k), t
+        )
 
     def probability_of_purchases(self, n: int | np.ndarray, t: float | np.ndarray) -> np.ndarray:
         """P(exactly ``n`` repeat purchases in ``(0, t]``) for a new customer (Fader, Hardie & Lee 2005 eq. 8).
@@ -136,3 +152,48 @@ class BetaGeo(PurchaseModel):
             index > 0, np.take_along_axis(cumulative, np.maximum(index - 1, 0)[None], 0)[0], 0.0
         )
         return np.exp(log_nbd(n_arr)) * survive + at_least * stop_here
+
+
+SINGULAR_GAP = 1e-6  # closer than this to a = 1 or a + b = 1, the closed form is interpolated
+
+
+def _expected_given_posterior(
+    shape: np.ndarray, scale: np.ndarray, a: float, b: np.ndarray, t: float | np.ndarray
+) -> np.ndarray:
+    """``E[(1 - exp(-lambda p t)) / p]`` for ``lambda ~ Gamma(shape, scale)``, ``p ~ Beta(a, b)``: the expected
+    purchases in ``t`` of a customer who is active now (Fader, Hardie & Lee 2005, eqs. 9 and 10):
+
+    ``(a + b - 1) / (a - 1) [1 - (scale / (scale + t))^shape 2F1(shape, b; a + b - 1; t / (scale + t))]``.
+
+    The expectation is finite for all ``a, b > 0``, but the closed form is 0/0 at ``a = 1`` and at ``a + b = 1``
+    (possible when ``a + b < 1``); within 1e-6 of either it is interpolated linearly between points 2e-6 away on
+    both sides, which is accurate to about 1e-11. For ``a + b < 1`` the hypergeometric function may be negative, so the bracket is then
+    formed without logarithms.
+    """
+    if abs(a - 1.0) < SINGULAR_GAP:
+        low, high = 1.0 - 2 * SINGULAR_GAP, 1.0 + 2 * SINGULAR_GAP
+        share = (a - low) / (high - low)
+        return (1 - share) * _expected_given_posterior(shape, scale, low, b, t) + share * (
+            _expected_given_posterior(shape, scale, high, b, t)
+        )
+    near_zero_c = np.abs(a + b - 1.0) < SINGULAR_GAP
+    if near_zero_c.any():
+        low_b = np.maximum(1.0 - a - 2 * SINGULAR_GAP, SINGULAR_GAP)
+        high_b = 1.0 - a + 2 * SINGULAR_GAP
+        share = (b - low_b) / (high_b - low_b)
+        interpolated = (1 - share) * _expected_given_posterior(shape, scale, a, np.full_like(b, low_b), t) + (
+            share * _expected_given_posterior(shape, scale, a, np.full_like(b, high_b), t)
+        )
+        b = np.where(near_zero_c, high_b, b)  # any regular value: replaced by the interpolation
+        return np.where(near_zero_c, interpolated, _expected_given_posterior(shape, scale, a, b, t))
+    c = a + b - 1.0
+    z = t / (scale + t)
+    hyp = hyp2f1(shape, b, c, z)
+    log_factor = shape * np.log1p(-z)
+    positive = hyp > 0
+    bracket = np.where(
+        positive,
+        -np.expm1(log_factor + np.log(np.where(positive, hyp, 1.0))),
+        1.0 - np.exp(log_factor) * hyp,
+    )
+    return np.maximum(c / (a - 1.0) * bracket, 0.0)

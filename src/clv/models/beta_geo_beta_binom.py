@@ -16,7 +16,7 @@ summed in log space. Times are counted in opportunities ("periods").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar, Self
 
 import numpy as np
@@ -24,7 +24,15 @@ import pandas as pd
 from scipy.special import betaln, digamma, gammaln, logsumexp
 
 from clv.errors import DataValidationError
-from clv.models.base import MIN_CUSTOMERS, ArrayLike, Model, check_weights, compress, fingerprint
+from clv.models.base import (
+    MIN_CUSTOMERS,
+    ArrayLike,
+    Model,
+    check_weights,
+    compress,
+    fingerprint,
+    single_blas_thread,
+)
 from clv.models.purchase import purchase_inputs
 
 MAX_WAIT_PERIODS = 100_000
@@ -41,12 +49,23 @@ def _log_beta_ratio_grad(
     return value, d_a, d_b
 
 
+@dataclass(frozen=True)
+class Opportunities:
+    """Distinct (purchases, opportunity of the last purchase, opportunities) rows and their customer counts."""
+
+    frequency: np.ndarray
+    recency: np.ndarray
+    n_periods: np.ndarray
+    weights: np.ndarray
+
+
 class BetaGeoBetaBinom(Model):
     """BG/BB model with parameters ``alpha, beta`` (purchase probability) and ``gamma, delta`` (dropout)."""
 
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
     model_type: ClassVar[str] = "BG/BB"
 
+    @single_blas_thread
     def fit(
         self,
         frequency: ArrayLike | pd.DataFrame,
@@ -64,8 +83,9 @@ class BetaGeoBetaBinom(Model):
         if not np.any((x > 0) & (w > 0)):
             raise DataValidationError("no repeat purchases: a purchase model cannot be fitted")
         (ux, utx, un), uw, _ = compress(x, t_x, n, weights=w)
-        log_params, converged, message = self._maximise([ux, utx, un], uw)
-        self._set_fit(log_params, [ux, utx, un], uw)
+        opportunities = Opportunities(ux, utx, un, uw)
+        log_params, converged, message = self._maximise(opportunities)
+        self._set_fit(log_params, opportunities)
         self.converged_ = converged
         self.optimizer_message_ = message
         self.time_unit_ = "periods"
@@ -86,15 +106,22 @@ class BetaGeoBetaBinom(Model):
             )
         return x, t_x, n
 
-    def _initial_log_params(self, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+    def _initial_log_params(self, data: Opportunities) -> np.ndarray:
         return np.zeros(4)
 
-    def _log_likelihood_terms(
-        self, log_params: np.ndarray, data: Sequence[np.ndarray], gradient: bool
+    def _log_likelihood(
+        self, log_params: np.ndarray, data: Opportunities, gradient: bool
+    ) -> tuple[float, np.ndarray | None]:
+        terms, grads = self._row_log_likelihood(log_params, data, gradient)
+        return float(data.weights @ terms), (None if grads is None else data.weights @ grads)
+
+    def _row_log_likelihood(
+        self, log_params: np.ndarray, data: Opportunities, gradient: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Log-likelihood of each row and, if ``gradient``, its derivatives with respect to ``log_params``."""
         alpha, beta, gamma, delta = np.exp(log_params)
-        x, t_x, n = (d[:, None] for d in data)
-        i = np.arange(int(np.max(data[2]) if data[2].size else 0) + 1)[None, :]
+        x, t_x, n = data.frequency[:, None], data.recency[:, None], data.n_periods[:, None]
+        i = np.arange(int(np.max(data.n_periods) if data.n_periods.size else 0) + 1)[None, :]
         # Column 0: alive through all n opportunities; columns 1..: dropout right after opportunity t_x + i.
         purchase_second = np.concatenate([n - x, t_x - x + i[:, :-1] + 0 * x], axis=1)
         dropout_first = np.concatenate([0 * x, 1 + 0 * i[:, :-1] + 0 * x], axis=1)
@@ -123,40 +150,63 @@ class BetaGeoBetaBinom(Model):
         self._check_fitted()
         return self._inputs(frequency, recency, n_periods)
 
+    def log_likelihood(self, frequency: ArrayLike, recency: ArrayLike, n_periods: ArrayLike) -> np.ndarray:
+        """Each customer's log-likelihood under the fitted parameters."""
+        x, t_x, n = self._data(frequency, recency, n_periods)
+        return self._row_log_likelihood(self.log_params_, Opportunities(x, t_x, n, np.ones(x.size)), False)[0]
+
     def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, n_periods: ArrayLike) -> np.ndarray:
         """P(the customer is still active after the last of the ``n_periods`` opportunities), FHS (2010) eq. 11."""
         x, t_x, n = self._data(frequency, recency, n_periods)
-        alpha, beta, gamma, delta = self._params()
-        log_l, _ = self._log_likelihood_terms(self.log_params_, [x, t_x, n], gradient=False)
-        log_alive = betaln(alpha + x, beta + n - x) - betaln(alpha, beta)
-        log_alive += betaln(gamma, delta + n + 1) - betaln(gamma, delta)
-        return np.exp(log_alive - log_l)
+        return self._probability_alive(self._params(), x, t_x, n)
 
     def expected_purchases(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, n_periods: ArrayLike
     ) -> np.ndarray:
         """Expected purchases in the next ``t`` opportunities given each customer's history, FHS (2010) eq. 13."""
         x, t_x, n = self._data(frequency, recency, n_periods)
-        alpha, beta, gamma, delta = self._params()
+        return self._expected_purchases(self._params(), np.asarray(t, dtype="float64"), x, t_x, n)
+
+    @single_blas_thread
+    def expected_purchases_interval(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        n_periods: ArrayLike,
+        level: float = 0.8,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected purchases in the next ``t`` opportunities with a ``level`` interval from the parameters' sampling
+        distribution."""
+        x, t_x, n = self._data(frequency, recency, n_periods)
         future = np.asarray(t, dtype="float64")
-        log_l, _ = self._log_likelihood_terms(self.log_params_, [x, t_x, n], gradient=False)
-        lead = betaln(alpha + x + 1, beta + n - x) - betaln(alpha, beta) - log_l
-        lead += gammaln(gamma + delta) - gammaln(1 + delta)
-        bracket = np.exp(gammaln(1 + delta + n) - gammaln(gamma + delta + n)) - np.exp(
-            gammaln(1 + delta + n + future) - gammaln(gamma + delta + n + future)
-        )
-        # delta / (gamma - 1) and the bracket have the same sign, also when gamma < 1.
-        return np.exp(lead) * delta / (gamma - 1.0) * bracket
+        return self.delta_interval(lambda params: self._expected_purchases(params, future, x, t_x, n), level)
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> np.ndarray:
         """Expected purchases in the first ``t`` opportunities of a new customer, FHS (2010) eq. 9."""
         self._check_fitted()
         alpha, beta, gamma, delta = self._params()
         n = np.atleast_1d(np.asarray(t, dtype="float64"))
-        ratio = np.exp(
-            gammaln(gamma + delta) - gammaln(gamma + delta + n) + gammaln(1 + delta + n) - gammaln(1 + delta)
-        )
-        return alpha / (alpha + beta) * delta / (gamma - 1.0) * (1.0 - ratio)
+        return alpha / (alpha + beta) * _expected_active_opportunities(gamma, delta, np.zeros_like(n), n)
+
+    def _probability_alive(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray
+    ) -> np.ndarray:
+        alpha, beta, gamma, delta = params
+        log_l, _ = self._row_log_likelihood(np.log(params), Opportunities(x, t_x, n, np.ones(x.size)), False)
+        log_alive = betaln(alpha + x, beta + n - x) - betaln(alpha, beta)
+        log_alive += betaln(gamma, delta + n + 1) - betaln(gamma, delta)
+        return np.exp(np.minimum(log_alive - log_l, 0.0))
+
+    def _expected_purchases(
+        self, params: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray
+    ) -> np.ndarray:
+        """FHS (2010) eq. 13: ``B(alpha + x + 1, beta + n - x) / B(alpha, beta) / L`` x the expected number of the
+        next ``t`` opportunities reached while active."""
+        alpha, beta, gamma, delta = params
+        log_l, _ = self._row_log_likelihood(np.log(params), Opportunities(x, t_x, n, np.ones(x.size)), False)
+        log_lead = betaln(alpha + x + 1, beta + n - x) - betaln(alpha, beta) - log_l
+        return np.exp(log_lead) * _expected_active_opportunities(gamma, delta, n, t)
 
     def probability_of_purchases(self, n: int | np.ndarray, t: int | np.ndarray) -> np.ndarray:
         """P(exactly ``n`` purchases in the first ``t`` opportunities) for a new customer, FHS (2010) eq. 7."""
@@ -207,3 +257,30 @@ class BetaGeoBetaBinom(Model):
             longer = waiting_longer(middle) > 0.5
             low, high = np.where(longer, middle, low), np.where(longer, high, middle)
         return high
+
+
+SINGULAR_GAP = 1e-5  # closer than this to gamma = 1, the closed form is interpolated
+
+
+def _expected_active_opportunities(
+    gamma: float, delta: float, start: np.ndarray, length: np.ndarray
+) -> np.ndarray:
+    """``sum over i = 1..length of E[(1 - theta)^(start + i)]``, ``theta ~ Beta(gamma, delta)``: the expected number of
+    the opportunities ``start + 1 .. start + length`` that a new customer reaches while active (FHS 2010, eqs. 9 and
+    13), in closed form ``delta / (gamma - 1) G(start) [1 - G(start + length) / G(start)]`` with
+    ``G(m) = Gamma(gamma + delta) Gamma(1 + delta + m) / (Gamma(1 + delta) Gamma(gamma + delta + m))``.
+
+    At ``gamma = 1`` the form is 0/0 (the value is finite); within 1e-5 of it, it is interpolated linearly between
+    points 2e-5 away on both sides (accurate to about 1e-9)."""
+    if abs(gamma - 1.0) < SINGULAR_GAP:
+        low, high = 1.0 - 2 * SINGULAR_GAP, 1.0 + 2 * SINGULAR_GAP
+        share = (gamma - low) / (high - low)
+        return (1 - share) * _expected_active_opportunities(low, delta, start, length) + (
+            share * _expected_active_opportunities(high, delta, start, length)
+        )
+
+    def log_ratio(m: np.ndarray) -> np.ndarray:
+        return gammaln(1 + delta + m) - gammaln(gamma + delta + m)
+
+    log_start = gammaln(gamma + delta) - gammaln(1 + delta) + log_ratio(start)
+    return delta / (gamma - 1.0) * np.exp(log_start) * -np.expm1(log_ratio(start + length) - log_ratio(start))

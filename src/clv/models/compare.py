@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from clv.errors import ConvergenceError
@@ -35,15 +36,18 @@ class ModelComparison:
 
 
 def compare_models(
-    summary: pd.DataFrame, candidates: Sequence[str] = tuple(PURCHASE_MODELS)
+    summary: pd.DataFrame,
+    candidates: Sequence[str] = tuple(PURCHASE_MODELS),
+    weights: np.ndarray | None = None,
 ) -> ModelComparison:
-    """Fit each of ``candidates`` (names in ``PURCHASE_MODELS``) on ``summary``; models that fail to converge are
-    listed with their error and never chosen as best."""
+    """Fit each of ``candidates`` (names in ``PURCHASE_MODELS``) on ``summary`` (rows weighted by ``weights``, e.g.
+    counts of identical customers); models that fail to converge are listed with their error and never chosen as
+    best."""
     rows, models = [], {}
     for name in candidates:
         started = time.perf_counter()
         try:
-            model = PURCHASE_MODELS[name]().fit(summary)
+            model = PURCHASE_MODELS[name]().fit(summary, weights=weights)
         except ConvergenceError as error:
             rows.append({"model": name, "converged": False, "note": str(error)})
             continue

@@ -16,7 +16,8 @@ mean and the customer's own mean.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import ClassVar, Self
 
 import numpy as np
@@ -28,12 +29,12 @@ from clv.models.base import (
     MIN_CUSTOMERS,
     ArrayLike,
     Model,
-    by_level,
     check_weights,
     column_or_array,
-    compress,
     fingerprint,
+    single_blas_thread,
 )
+from clv.models.histories import factorize
 
 
 def spend_inputs(
@@ -52,12 +53,58 @@ def spend_inputs(
     return x, m
 
 
+@dataclass(frozen=True)
+class SpendRows:
+    """Repeat buyers' frequency ``x``, mean spend ``m`` and weights, with the sums the likelihood reuses. Rows are
+    not compressed: with continuous spend nearly every (x, m) is distinct, and the likelihood costs one logarithm
+    per row."""
+
+    frequency: np.ndarray
+    monetary: np.ndarray
+    weights: np.ndarray
+    levels: np.ndarray  # distinct frequencies
+    level: np.ndarray  # per row: index into levels
+
+    @classmethod
+    def from_customers(cls, frequency: np.ndarray, monetary: np.ndarray, weights: np.ndarray) -> SpendRows:
+        levels, level = factorize(frequency)
+        return cls(frequency, monetary, weights, levels.astype("float64"), level)
+
+    def rescaled(self, factor: float) -> SpendRows:
+        """The same rows with spend divided by ``factor``."""
+        return replace(self, monetary=self.monetary / factor)
+
+    @cached_property
+    def level_weight(self) -> np.ndarray:
+        return np.bincount(self.level, weights=self.weights, minlength=self.levels.size)
+
+    @cached_property
+    def weighted_frequency(self) -> np.ndarray:
+        return self.weights * self.frequency
+
+    @cached_property
+    def total_spend(self) -> np.ndarray:
+        """``m x``, the customer's total repeat spend."""
+        return self.monetary * self.frequency
+
+    @cached_property
+    def frequency_log_monetary(self) -> float:
+        """``sum(w x log m)``."""
+        return float(self.weighted_frequency @ np.log(self.monetary))
+
+    @cached_property
+    def log_monetary(self) -> float:
+        """``sum(w log m)``."""
+        return float(self.weights @ np.log(self.monetary))
+
+
 class GammaGamma(Model):
     """Gamma-Gamma spend model with parameters ``p, q, gamma``."""
 
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
     model_type: ClassVar[str] = "Gamma-Gamma"
 
+    @single_blas_thread
     def fit(
         self,
         frequency: ArrayLike | pd.DataFrame,
@@ -85,13 +132,12 @@ class GammaGamma(Model):
                 f"only {w[repeat].sum():,.0f} customers with repeat purchases: the spend model needs at least "
                 f"{MIN_CUSTOMERS}"
             )
-        (ux, um), uw, _ = compress(x[repeat], m[repeat], weights=w[repeat])
-        scale = float(np.average(um, weights=uw))
-        levels = list(by_level(ux))
-        log_params, converged, message = self._maximise([ux, um / scale, *levels], uw)
+        spend = SpendRows.from_customers(x[repeat], m[repeat], w[repeat])
+        scale = float(np.average(spend.monetary, weights=spend.weights))
+        log_params, converged, message = self._maximise(spend.rescaled(scale))
         log_params = log_params.copy()
         log_params[2] += np.log(scale)  # gamma carries the currency scale
-        self._set_fit(log_params, [ux, um, *levels], uw)
+        self._set_fit(log_params, spend)
         if self.params_["q"] <= 1.0:
             raise DataValidationError(
                 f"the fitted spend distribution has no finite mean (q = {self.params_['q']:.3f} <= 1): spend is too "
@@ -102,26 +148,40 @@ class GammaGamma(Model):
         self.data_fingerprint_ = fingerprint(x, m, w)
         return self
 
-    def _log_likelihood_terms(
-        self, log_params: np.ndarray, data: Sequence[np.ndarray], gradient: bool
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+    def _log_likelihood(
+        self, log_params: np.ndarray, data: SpendRows, gradient: bool
+    ) -> tuple[float, np.ndarray | None]:
+        """The weighted total from per-level sums and three dot products: the only term that needs each customer
+        at every evaluation is ``(p x + q) log(gamma + m x)``."""
         p, q, gamma = np.exp(log_params)
-        x, m, levels, level = data
-        p_levels = p * levels
-        log_m = np.log(m)
-        log_total = np.log(gamma + m * x)
-        per_level = gammaln(p_levels + q) - gammaln(p_levels) - gammaln(q) + p_levels * np.log(levels)
-        terms = per_level[level] + q * np.log(gamma) + (p * x - 1.0) * log_m - (p * x + q) * log_total
+        d = data
+        p_levels = p * d.levels
+        per_level = gammaln(p_levels + q) - gammaln(p_levels) - gammaln(q) + p_levels * np.log(d.levels)
+        log_total = np.log(gamma + d.total_spend)
+        count = d.level_weight.sum()
+        spend_log = d.weights @ log_total
+        frequency_spend_log = d.weighted_frequency @ log_total
+        total = (
+            d.level_weight @ per_level
+            + q * np.log(gamma) * count
+            + p * d.frequency_log_monetary
+            - d.log_monetary
+            - p * frequency_spend_log
+            - q * spend_log
+        )
         if not gradient:
-            return terms, None
-        d_p_level = levels * (digamma(p_levels + q) - digamma(p_levels) + np.log(levels))
-        d_q_level = digamma(p_levels + q) - digamma(q)
-        d_p = d_p_level[level] + x * (log_m - log_total)
-        d_q = d_q_level[level] + np.log(gamma) - log_total
-        d_gamma = q / gamma - (p * x + q) / (gamma + m * x)
-        return terms, np.column_stack([d_p * p, d_q * q, d_gamma * gamma])
+            return float(total), None
+        inverse = 1.0 / (gamma + d.total_spend)
+        d_p = (
+            d.level_weight @ (d.levels * (digamma(p_levels + q) - digamma(p_levels) + np.log(d.levels)))
+            + d.frequency_log_monetary
+            - frequency_spend_log
+        )
+        d_q = d.level_weight @ (digamma(p_levels + q) - digamma(q)) + np.log(gamma) * count - spend_log
+        d_gamma = q * count / gamma - p * (d.weighted_frequency @ inverse) - q * (d.weights @ inverse)
+        return float(total), np.array([d_p * p, d_q * q, d_gamma * gamma])
 
-    def _initial_log_params(self, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+    def _initial_log_params(self, data: SpendRows) -> np.ndarray:
         return np.log(np.array([2.0, 3.0, 2.0]))
 
     def population_mean(self) -> float:

@@ -13,64 +13,21 @@ The likelihood is written with the integral that the Gauss hypergeometric terms 
         (\\beta+\\tau)^{-(s+1)} d\\tau \\right]
 
 (the customer either survives to ``T``, or drops out at ``tau`` between the last purchase and ``T``). The integral is
-computed by Gauss-Legendre quadrature in ``y = log((tau - t_x) / (T - t_x))``, whose nodes do not depend on the
-parameters, entirely in log space: no hypergeometric series, so nothing overflows for frequencies in the thousands,
+the difference of two tail integrals accumulated per frequency level in log space
+(:mod:`clv.models.pareto_integral`): no hypergeometric series, so nothing overflows for frequencies in the thousands,
 and the analytic gradient is the same quadrature of the integrand's derivatives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import digamma, gammaln, logsumexp
+from scipy.special import digamma, gammaln
 
-from clv.models.purchase import PurchaseModel
-
-N_NODES = 32
-LOG_EPSILON = -30.0  # the quadrature covers tau - t_x in [e^-30, 1] x (T - t_x); the rest is negligible
-CHUNK_ROWS = 20_000
-_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(N_NODES)
-_Y = LOG_EPSILON / 2.0 * (1.0 - _NODES)  # map [-1, 1] to [LOG_EPSILON, 0]
-_LOG_W = np.log(_WEIGHTS * (-LOG_EPSILON) / 2.0)
-
-
-def _dropout_integral(
-    r: float,
-    alpha: float,
-    s: float,
-    beta: float,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    age: np.ndarray,
-    gradient: bool,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """log of the integral over [t_x, T] and, if asked, the integrand-weighted means of its log-derivatives.
-
-    The returned derivatives are with respect to r, alpha, s, beta of the log integrand, averaged with the
-    integrand as weight (so d log I / d theta equals them).
-    """
-    span = age - t_x
-    log_span = np.log(np.where(span > 0, span, 1.0))
-    tau = t_x[:, None] + np.exp(_Y[None, :] + log_span[:, None])
-    log_a = np.log(alpha + tau)
-    log_b = np.log(beta + tau)
-    log_f = -(r + x[:, None]) * log_a - (s + 1.0) * log_b + _Y[None, :] + log_span[:, None] + _LOG_W[None, :]
-    log_integral = logsumexp(log_f, axis=1)
-    log_integral = np.where(span > 0, log_integral, -np.inf)
-    if not gradient:
-        return log_integral, None
-    weight = np.exp(log_f - np.where(span > 0, log_integral, 0.0)[:, None])
-    means = np.column_stack(
-        [
-            -(weight * log_a).sum(axis=1),
-            -(r + x) * (weight / (alpha + tau)).sum(axis=1),
-            -(weight * log_b).sum(axis=1),
-            -(s + 1.0) * (weight / (beta + tau)).sum(axis=1),
-        ]
-    )
-    return log_integral, means
+from clv.models.histories import Histories
+from clv.models.pareto_integral import tail_integrals
+from clv.models.purchase import PurchaseModel, log_mixture
 
 
 class ParetoNBD(PurchaseModel):
@@ -80,52 +37,89 @@ class ParetoNBD(PurchaseModel):
     model_type: ClassVar[str] = "Pareto/NBD"
     time_scale_params: ClassVar[tuple[str, ...]] = ("alpha", "beta")
 
-    def _log_likelihood_terms(
-        self, log_params: np.ndarray, data: Sequence[np.ndarray], gradient: bool
+    def _history_log_likelihood(
+        self, log_params: np.ndarray, histories: Histories, gradient: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        x_all, t_x_all, age_all = data[:3]
-        terms_parts, grad_parts = [], []
-        for start in range(0, x_all.size, CHUNK_ROWS):
-            chunk = slice(start, start + CHUNK_ROWS)
-            terms, grads = self._chunk_terms(
-                log_params, x_all[chunk], t_x_all[chunk], age_all[chunk], gradient
-            )
-            terms_parts.append(terms)
-            if grads is not None:
-                grad_parts.append(grads)
-        terms_all = np.concatenate(terms_parts) if terms_parts else np.zeros(0)
-        return terms_all, (np.vstack(grad_parts) if gradient and grad_parts else None)
-
-    def _chunk_terms(
-        self, log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray, gradient: bool
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Survival term per (x, T) point, dropout integral ``G(t_x) - G(T)`` per history from the tail integrals;
+        the gradient is gathered onto points (``np.bincount``): each history weighs the tail means at its recency
+        and age points by ``s G / L``."""
         r, alpha, s, beta = np.exp(log_params)
-        log_survive = -(r + x) * np.log(alpha + age) - s * np.log(beta + age)
-        log_integral, means = _dropout_integral(r, alpha, s, beta, x, t_x, age, gradient)
-        log_dropout = np.log(s) + log_integral
-        log_sum = np.logaddexp(log_survive, log_dropout)
-        terms = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + log_sum
+        h = histories
+        x = h.levels
+        point_x = x[h.point_level]
+        log_alpha_time = np.log(alpha + h.point_time)
+        log_beta_time = np.log(beta + h.point_time)
+        log_survive = (-(r + point_x) * log_alpha_time - s * log_beta_time)[h.age_point]
+        tails = tail_integrals(r, alpha, s, beta, h, gradient)
+        log_tail_recency = tails.log_tail[h.recency_point]
+        log_tail_age = tails.log_tail[h.age_point]
+        has_gap = h.recency_point != h.age_point
+        with np.errstate(divide="ignore", invalid="ignore"):  # rows without a gap are masked
+            log_gap = np.where(
+                has_gap, log_tail_recency + np.log(-np.expm1(log_tail_age - log_tail_recency)), -np.inf
+            )
+        log_sum, dropout_share = log_mixture(log_survive, np.log(s) + log_gap)
+        level_const = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        terms = level_const[h.level] + log_sum
         if not gradient:
             return terms, None
-        assert means is not None
-        w1 = np.exp(log_survive - log_sum)
-        w2 = np.exp(log_dropout - log_sum)
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w1 * np.log(alpha + age) + w2 * means[:, 0]
-        d_alpha = r / alpha - w1 * (r + x) / (alpha + age) + w2 * means[:, 1]
-        d_s = np.log(beta) - w1 * np.log(beta + age) + w2 * (1.0 / s + means[:, 2])
-        d_beta = s / beta - w1 * s / (beta + age) + w2 * means[:, 3]
-        return terms, np.column_stack([d_r * r, d_alpha * alpha, d_s * s, d_beta * beta])
+        assert tails.tail_means is not None
+        n_points = h.point_time.size
+        weighted_dropout = h.weights * dropout_share
+        survive_weight = h.point_weight - np.bincount(
+            h.age_point, weights=weighted_dropout, minlength=n_points
+        )
+        dropout_total = weighted_dropout.sum()
+        # d log(G(t_x) - G(T)) = (G(t_x) M(t_x) - G(T) M(T)) / (G(t_x) - G(T)), M the tail mean of d log f; with
+        # the weight p_dropout = s (G(t_x) - G(T)) / L this is s G / L at each of the two points.
+        log_scale = np.log(s) - log_sum
+        from_recency = np.where(has_gap, h.weights * np.exp(log_scale + log_tail_recency), 0.0)
+        from_age = np.where(has_gap, h.weights * np.exp(log_scale + log_tail_age), 0.0)
+        net = np.bincount(h.recency_point, weights=from_recency, minlength=n_points) - np.bincount(
+            h.age_point, weights=from_age, minlength=n_points
+        )
+        means = tails.tail_means
+        count = h.level_weight.sum()
+        d_r = (
+            h.level_weight @ (digamma(r + x) - digamma(r) + np.log(alpha))
+            - survive_weight @ log_alpha_time
+            - dropout_total * np.log(alpha)
+            - net @ means[:, 0]
+        )
+        d_alpha = (
+            r * count / alpha
+            - survive_weight @ ((r + point_x) / (alpha + h.point_time))
+            - (net * (r + point_x)) @ means[:, 1]
+        )
+        d_s = (
+            count * np.log(beta)
+            - survive_weight @ log_beta_time
+            + dropout_total * (1.0 / s - np.log(beta))
+            - net @ means[:, 2]
+        )
+        d_beta = (
+            s * count / beta - survive_weight @ (s / (beta + h.point_time)) - (s + 1.0) * (net @ means[:, 3])
+        )
+        return terms, np.array([d_r * r, d_alpha * alpha, d_s * s, d_beta * beta])
 
-    def _initial_log_params(self, data: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+    def _initial_log_params(self, data: Histories) -> np.ndarray:
         return np.log(np.array([0.5, 5.0, 0.5, 5.0]))
 
-    def _probability_alive(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
-    ) -> np.ndarray:
+    def _probability_alive(self, params: np.ndarray, histories: Histories) -> np.ndarray:
+        """P(alive) = the survival term's share of the likelihood (Fader, Hardie & Lee 2005 note, eq. 18)."""
+        log_params = np.log(params)
+        terms, _ = self._history_log_likelihood(log_params, histories, gradient=False)
         r, alpha, s, beta = params
-        log_survive = -(r + x) * np.log(alpha + age) - s * np.log(beta + age)
-        log_integral, _ = _dropout_integral(r, alpha, s, beta, x, t_x, age, gradient=False)
-        return np.exp(log_survive - np.logaddexp(log_survive, np.log(s) + log_integral))
+        x, age = histories.frequency, histories.age
+        log_survive = (
+            gammaln(r + x)
+            - gammaln(r)
+            + r * np.log(alpha)
+            + s * np.log(beta)
+            - (r + x) * np.log(alpha + age)
+            - s * np.log(beta + age)
+        )
+        return np.exp(np.minimum(log_survive - terms, 0.0))
 
     def _expected_if_alive(self, params: np.ndarray, t: float, x: np.ndarray, age: np.ndarray) -> np.ndarray:
         """(r + x) / (alpha + T) x E[min(t, remaining lifetime)] (Schmittlein et al. 1987, eq. 22 without P(alive))."""

@@ -8,8 +8,8 @@ period ``k`` is ``(1 + annual_discount_rate) ** -(years to the end of period k)`
 
 Intervals come from the parameters' sampling distribution: the log-parameters of each model are asymptotically
 normal (covariance from the Hessian), and the log of each prediction is propagated linearly (delta method), the two
-models being independent. This is vectorised over the unique customer histories, so a million customers take
-seconds.
+models being independent. Purchases are computed once per distinct customer history, so a million customers take
+about a second.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from scipy import stats
 
 from clv.config import days_per_unit, normalise_time_unit
 from clv.errors import DataValidationError
-from clv.models.base import compress
+from clv.models.base import quadratic_forms, single_blas_thread
 from clv.models.gamma_gamma import GammaGamma
+from clv.models.histories import Histories
 from clv.models.purchase import PurchaseModel, purchase_inputs
 
 CLV_COLUMNS: tuple[str, ...] = (
@@ -56,6 +57,27 @@ def customer_lifetime_value(
     currency of monetary_value), each with its ``interval`` bounds. ``attrs['total']`` holds the total CLV with its
     interval (the customers' predictions share the parameters, so the total's interval is not a sum of theirs).
     """
+    return value_with_gradients(
+        purchase_model, spend_model, summary, horizon, time_unit, annual_discount_rate, margin, interval
+    )[0]
+
+
+@single_blas_thread
+def value_with_gradients(
+    purchase_model: PurchaseModel,
+    spend_model: GammaGamma,
+    summary: pd.DataFrame,
+    horizon: float,
+    time_unit: str = "M",
+    annual_discount_rate: float = 0.0,
+    margin: float = 1.0,
+    interval: float = 0.8,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`customer_lifetime_value` and, per customer, ``clv * d log(clv) / d log(params)`` (one column per
+    purchase-model parameter, then per spend-model parameter): summed over any customers, the input of
+    :func:`total_interval`."""
+    purchase_model._check_fitted()
+    spend_model._check_fitted()
     _check_settings(horizon, annual_discount_rate, margin, interval)
     model_unit = _model_time_unit(purchase_model, summary)
     unit = normalise_time_unit(time_unit)
@@ -67,20 +89,21 @@ def customer_lifetime_value(
     ends_in_model_units = ends * days_per_unit(unit) / days_per_unit(model_unit)
     discount = (1.0 + annual_discount_rate) ** -(ends * days_per_unit(unit) / 365.25)
 
-    (ux, utx, uT), _, history = compress(x, t_x, age, weights=np.ones(x.size))
+    histories = Histories.from_customers(x, t_x, age, np.ones(x.size))
+    history = histories.customer_history
 
     def discounted_purchases(params: np.ndarray) -> np.ndarray:
-        cumulative = purchase_model._conditional_curve(params, ends_in_model_units, ux, utx, uT)
+        cumulative = purchase_model._conditional_curve(params, ends_in_model_units, histories)
         per_period = np.diff(cumulative, axis=1, prepend=0.0)
         return per_period @ discount
 
     def purchases_over_horizon(params: np.ndarray) -> np.ndarray:
-        return purchase_model._conditional_curve(params, ends_in_model_units[-1:], ux, utx, uT)[:, 0]
+        return purchase_model._conditional_curve(params, ends_in_model_units[-1:], histories)[:, 0]
 
-    (sx, sm), _, spend_rows = compress(x, np.where(x > 0, monetary, 0.0), weights=np.ones(x.size))
+    own_spend = np.where(x > 0, monetary, 0.0)
 
     def spend(params: np.ndarray) -> np.ndarray:
-        return GammaGamma._expected(params, sx, sm)
+        return GammaGamma._expected(params, x, own_spend)
 
     horizon_purchases, horizon_gradient = _with_gradient(purchase_model, purchases_over_horizon)
     if annual_discount_rate == 0.0:
@@ -91,19 +114,19 @@ def customer_lifetime_value(
     spend_values, spend_gradient = _with_gradient(spend_model, spend)
 
     z = stats.norm.ppf(0.5 + interval / 2.0)
-    clv = purchases[history] * spend_values[spend_rows] * margin
+    clv = purchases[history] * spend_values * margin
     clv_sd = np.sqrt(
-        _quadratic(purchases_gradient, purchase_model.covariance_log_)[history]
-        + _quadratic(spend_gradient, spend_model.covariance_log_)[spend_rows]
+        quadratic_forms(purchases_gradient, purchase_model.covariance_log_)[history]
+        + quadratic_forms(spend_gradient, spend_model.covariance_log_)
     )
-    horizon_sd = np.sqrt(_quadratic(horizon_gradient, purchase_model.covariance_log_))[history]
+    horizon_sd = np.sqrt(quadratic_forms(horizon_gradient, purchase_model.covariance_log_))[history]
     expected = horizon_purchases[history]
     result = pd.DataFrame(
         {
             "expected_purchases": expected,
             "expected_purchases_low": expected * np.exp(-z * horizon_sd),
             "expected_purchases_high": expected * np.exp(z * horizon_sd),
-            "expected_avg_value": spend_values[spend_rows],
+            "expected_avg_value": spend_values,
             "clv": clv,
             "clv_low": clv * np.exp(-z * clv_sd),
             "clv_high": clv * np.exp(z * clv_sd),
@@ -112,17 +135,18 @@ def customer_lifetime_value(
     )
     if "customer_id" in summary:
         result.insert(0, "customer_id", summary["customer_id"].to_numpy())
+    weighted_gradients = clv[:, None] * np.hstack([purchases_gradient[history], spend_gradient])
     result.attrs.update(
         horizon=horizon,
         time_unit=unit,
         annual_discount_rate=annual_discount_rate,
         margin=margin,
         interval=interval,
-        total=_total_interval(
-            clv, purchases_gradient[history], spend_gradient[spend_rows], purchase_model, spend_model, z
+        total=total_interval(
+            float(clv.sum()), weighted_gradients.sum(axis=0), purchase_model, spend_model, interval
         ),
     )
-    return result
+    return result, weighted_gradients
 
 
 def _with_gradient(
@@ -132,25 +156,25 @@ def _with_gradient(
     return estimate, model.log_prediction_gradient(predict, estimate)
 
 
-def _quadratic(gradient: np.ndarray, covariance: np.ndarray) -> np.ndarray:
-    return np.clip(np.einsum("ij,jk,ik->i", gradient, covariance, gradient), 0.0, None)
-
-
-def _total_interval(
-    clv: np.ndarray,
-    purchase_gradient: np.ndarray,
-    spend_gradient: np.ndarray,
+def total_interval(
+    total: float,
+    weighted_gradients: np.ndarray,
     purchase_model: PurchaseModel,
     spend_model: GammaGamma,
-    z: float,
+    interval: float = 0.8,
 ) -> tuple[float, float, float]:
-    """Total CLV and its interval: d log(total) / d log(params) is the CLV-weighted mean of the customers' gradients."""
-    total = float(clv.sum())
+    """Total CLV and its ``interval`` from the total and ``sum_i clv_i * d log(clv_i) / d log(params)``
+    (purchase-model parameters first, then the spend model's; per customer from :func:`value_with_gradients`).
+
+    d log(total) / d log(params) is the CLV-weighted mean of the customers' gradients; both inputs are sums over
+    customers, so parts of the customers (e.g. Spark partitions) combine by addition.
+    """
     if total <= 0:
         return 0.0, 0.0, 0.0
-    weights = clv / total
-    g_purchase = weights @ purchase_gradient
-    g_spend = weights @ spend_gradient
+    split = purchase_model.n_params
+    g_purchase = weighted_gradients[:split] / total
+    g_spend = weighted_gradients[split:] / total
+    z = stats.norm.ppf(0.5 + interval / 2.0)
     sd = math.sqrt(
         max(float(g_purchase @ purchase_model.covariance_log_ @ g_purchase), 0.0)
         + max(float(g_spend @ spend_model.covariance_log_ @ g_spend), 0.0)

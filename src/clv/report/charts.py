@@ -132,31 +132,33 @@ def segment_value(table: pd.DataFrame, title: str, colours: dict[str, str] | Non
     )
 
 
-def churn_heatmap(predictions: pd.DataFrame) -> alt.Chart:
-    """Mean probability of being active by purchases and by time since the last purchase."""
+def churn_heatmap(predictions: pd.DataFrame, time_unit_name: str = "months") -> alt.Chart:
+    """Mean probability of being active by repeat purchases and by time since the last purchase (in
+    ``time_unit_name``, the unit of the predictions' ``recency`` and ``T``)."""
     frame = predictions[["frequency", "T", "recency", "p_alive"]].copy()
     frame["purchases"] = frame["frequency"].clip(upper=10).astype(int).astype(str).replace("10", "10+")
-    frame["since_last"] = pd.cut(frame["T"] - frame["recency"], bins=8).map(
-        lambda b: f"{max(b.left, 0):.0f}-{b.right:.0f}"
-    )
+    bins = pd.cut(frame["T"] - frame["recency"], bins=8)
+    labels = [f"{max(b.left, 0):.0f}-{b.right:.0f}" for b in bins.cat.categories]
+    frame["since_last"] = bins.cat.rename_categories(labels)
     grid = (
         frame.groupby(["purchases", "since_last"], observed=True)
         .agg(p_alive=("p_alive", "mean"), customers=("p_alive", "size"))
         .reset_index()
     )
+    grid["since_last"] = grid["since_last"].astype(str)
     order = [str(i) for i in range(10)] + ["10+"]
     return (
         alt.Chart(grid, title="Probability of still being active")
         .mark_rect()
         .encode(
-            x=alt.X("since_last:N", title="Time since last purchase (horizon's time unit)", sort=None),
+            x=alt.X("since_last:N", title=f"Time since the last purchase ({time_unit_name})", sort=labels),
             y=alt.Y("purchases:N", title="Repeat purchases", sort=order[::-1]),
             color=alt.Color(
                 "p_alive:Q", scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1]), title="P(active)"
             ),
             tooltip=[
                 alt.Tooltip("purchases:N", title="Repeat purchases"),
-                alt.Tooltip("since_last:N", title="Since last purchase"),
+                alt.Tooltip("since_last:N", title=f"Since last purchase ({time_unit_name})"),
                 alt.Tooltip("p_alive:Q", format=".0%", title="P(active)"),
                 alt.Tooltip("customers:Q", format=",", title="Customers"),
             ],
@@ -222,13 +224,15 @@ def tracking_chart(tracking: pd.DataFrame) -> alt.Chart:
 
 
 def importance_chart(importance: pd.DataFrame, top: int = 12) -> alt.Chart:
-    """What moves the learned model's predictions most (mean absolute SHAP contribution)."""
+    """What moves the learned model's predictions most (mean absolute SHAP contribution); every driver's name is
+    shown whole (about 6 px per character at the axis font size)."""
     frame = importance.head(top)
+    longest = int(frame["description"].str.len().max()) if len(frame) else 0
     return (
         alt.Chart(frame, title="What drives predicted value")
         .mark_bar(color="#1f5f8b")
         .encode(
-            y=alt.Y("description:N", sort="-x", title=None),
+            y=alt.Y("description:N", sort="-x", title=None, axis=alt.Axis(labelLimit=max(320, 6 * longest))),
             x=alt.X("mean_abs_contribution:Q", title="Mean absolute contribution (model scale)"),
             tooltip=[
                 alt.Tooltip("description:N", title="Driver"),

@@ -52,6 +52,9 @@ def write_table(
             target.write_bytes(excel_bytes({sheet_name: frame}))
         else:
             writers[suffix](frame, target, chunk_rows)
+    except OSError as error:
+        target.unlink(missing_ok=True)
+        raise DataValidationError(f"cannot write {target}: {error.strerror or error}") from error
     except BaseException:
         target.unlink(missing_ok=True)
         raise

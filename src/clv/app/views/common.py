@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from clv.app import backend
 from clv.errors import CLVError
 
 LOGGER = logging.getLogger("clv.app")
@@ -20,8 +21,10 @@ def user_errors(action: str) -> Iterator[None]:
         yield
     except CLVError as error:
         st.error(str(error), icon=":material/error:")
-    except Exception:
+        backend.track("error", action=action, kind=type(error).__name__)
+    except Exception as error:
         LOGGER.exception("unexpected error while %s", action)
+        backend.track("error", action=action, kind=type(error).__name__)
         st.error(
             f"Something went wrong while {action}. The details were logged; please try again or send feedback."
         )

@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from clv.app import state
+from clv.app import backend, state
 from clv.app.views.common import user_errors
 from clv.config import max_upload_bytes
 from clv.data import load_customer_summary, load_transactions
@@ -59,7 +59,12 @@ def render() -> None:
 
 
 def _load_bundled(which: str) -> None:
-    log, report = load_transactions(load_cdnow(which), file_name=f"CDNOW {which}")  # type: ignore[arg-type]
+    # The BTYD literature counts CDNOW's $0 orders as purchases: keep them, as the published results do.
+    log, report = load_transactions(
+        load_cdnow(which),  # type: ignore[arg-type]
+        file_name=f"CDNOW {which}",
+        drop_zero_amounts=False,
+    )
     state.set_loaded(state.LoadedData(name=f"CDNOW {which}", transactions=log, customers=None, report=report))
 
 
@@ -96,6 +101,7 @@ def _upload() -> None:
                 )
             )
         st.session_state["uploaded_name"] = (upload.name, len(content), customer_level)
+        backend.track("upload", megabytes=round(len(content) / 1024**2, 3), customer_level=customer_level)
 
 
 def _synthetic() -> None:
@@ -158,11 +164,13 @@ def _show_loaded() -> None:
     assert data.transactions is not None and data.report is not None
     report = data.report
     first, last = data.transactions.date_range()
-    left, middle, right, fourth = st.columns(4)
+    left, middle, right = st.columns(3)
     left.metric("Rows read", f"{report.rows_in:,}")
     middle.metric("Rows kept", f"{report.rows_kept:,}")
     right.metric("Customers", f"{_customers(data.transactions):,}")
-    fourth.metric("Period", f"{first:%Y-%m-%d} to {last:%Y-%m-%d}")
+    st.caption(
+        f"Purchases from {first:%Y-%m-%d} to {last:%Y-%m-%d} ({(last - first).days / 7:,.0f} weeks of history)."
+    )
     for warning in report.warnings:
         st.warning(warning)
     with st.expander("Column mapping", expanded=data.raw is not None):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
-from clv.app import state
+from clv.app import backend, state
 from clv.app.views.common import need_data
 from clv.pipeline import Results
 from clv.report.docx_report import build_run_report
@@ -47,15 +49,22 @@ def _export() -> None:
         f"{len(predictions):,} customers" + (" (filtered on the Results page)" if ids is not None else "")
     )
     columns = st.columns(3)
-    columns[0].download_button("Download CSV", csv_bytes(predictions), "clv_predictions.csv", "text/csv")
+    columns[0].download_button(
+        "Download CSV", csv_bytes(predictions), "clv_predictions.csv", "text/csv", on_click=_tracked("csv")
+    )
     columns[1].download_button(
         "Download Excel",
         excel_bytes(sheets),
         "clv_predictions.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click=_tracked("excel"),
     )
     columns[2].download_button(
-        "Download Parquet", parquet_bytes(predictions), "clv_predictions.parquet", "application/octet-stream"
+        "Download Parquet",
+        parquet_bytes(predictions),
+        "clv_predictions.parquet",
+        "application/octet-stream",
+        on_click=_tracked("parquet"),
     )
     st.caption(
         "Text cells starting with = + - @ are prefixed with ' so spreadsheets never run them as formulas."
@@ -73,4 +82,9 @@ def _export() -> None:
             st.session_state[key],
             "clv_report.docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            on_click=_tracked("docx"),
         )
+
+
+def _tracked(file_format: str) -> Callable[[], None]:
+    return lambda: backend.track("export", format=file_format)

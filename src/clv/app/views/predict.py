@@ -7,8 +7,9 @@ import time
 import streamlit as st
 
 import clv
-from clv.app import state
+from clv.app import backend, state
 from clv.app.views.common import need_data, user_errors
+from clv.config import TIME_UNIT_NAMES, normalise_time_unit
 from clv.models.compare import PURCHASE_MODELS
 
 
@@ -23,13 +24,21 @@ def _form() -> None:
     with st.form("settings"):
         left, middle, right = st.columns(3)
         horizon = left.number_input(
-            "Horizon (months)",
+            "Horizon",
             min_value=1,
-            max_value=60,
+            max_value=3650,
             value=int(current.horizon),
-            help="How far ahead to value customers; a month is 365.25/12 days.",
+            help="How far ahead to value customers, in the time unit beside.",
         )
-        discount = middle.number_input(
+        units = list(TIME_UNIT_NAMES)
+        time_unit = middle.selectbox(
+            "Time unit",
+            units,
+            index=units.index(normalise_time_unit(current.time_unit)),
+            format_func=lambda code: TIME_UNIT_NAMES[code],
+            help="Unit of the horizon and of recency and age in the results. A month is 365.25/12 days.",
+        )
+        discount = right.number_input(
             "Annual discount rate (%)",
             min_value=0.0,
             max_value=50.0,
@@ -37,7 +46,7 @@ def _form() -> None:
             step=1.0,
             help="Future money is worth less: 10 % means 110 next year is worth 100 today.",
         )
-        margin = right.number_input(
+        margin = left.number_input(
             "Margin (%)",
             min_value=1.0,
             max_value=100.0,
@@ -45,14 +54,22 @@ def _form() -> None:
             step=5.0,
             help="Share of revenue that is profit; 100 % values revenue.",
         )
-        models = left.multiselect(
+        models = middle.multiselect(
             "Purchase models to compare",
             list(PURCHASE_MODELS),
             default=list(current.purchase_models),
             help="The one with the lowest BIC is used.",
         )
-        learned = middle.checkbox("Add the learned model (LightGBM) and blend", value=current.learned)
-        backtest = right.checkbox(
+        holdout = right.number_input(
+            "Backtest holdout (weeks, 0 = automatic)",
+            min_value=0,
+            max_value=520,
+            value=int(current.backtest_weeks or 0),
+            help="The backtest refits the models on data up to this many weeks before the end and scores what "
+            "customers spent in those weeks. Automatic: the horizon, or half the history if that is shorter.",
+        )
+        learned = left.checkbox("Add the learned model (LightGBM) and blend", value=current.learned)
+        backtest = middle.checkbox(
             "Backtest on the most recent period",
             value=current.backtest,
             help="Refit on older data and score the forecast of the last weeks, to show how far to trust the numbers.",
@@ -65,12 +82,13 @@ def _form() -> None:
     with user_errors("checking the settings"):
         settings = clv.Settings(
             horizon=float(horizon),
-            time_unit="M",
+            time_unit=time_unit,
             annual_discount_rate=discount / 100,
             margin=margin / 100,
             purchase_models=tuple(models),
             learned=learned,
             backtest=backtest,
+            backtest_weeks=float(holdout) if holdout else None,
         )
         state.set_settings(settings)
         if state.results() is not None:
@@ -94,6 +112,7 @@ def _predict(settings: clv.Settings) -> None:
 
         results = clv.run(source, settings, progress=progress)  # type: ignore[arg-type]
         state.store_results(results)
+        backend.record_prediction(results, time.perf_counter() - started, data.name)
         status.update(
             label=f"Done in {time.perf_counter() - started:.1f} s", state="complete", expanded=False
         )

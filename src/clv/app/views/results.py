@@ -9,6 +9,7 @@ import streamlit as st
 
 from clv.app import state
 from clv.app.views.common import money, need_data
+from clv.config import TIME_UNIT_NAMES, normalise_time_unit
 from clv.pipeline import Results
 from clv.report import charts
 from clv.segment import DEFAULT_TIER_CUTOFFS
@@ -45,6 +46,10 @@ def _results() -> None:
         columns[4].metric(
             "High churn risk", f"{at_risk:,}", help="Customers below 30 % probability of being active"
         )
+    st.caption(
+        f"Predicted value over {results.settings.horizon_text}: {money(total)}, "
+        f"80 % interval {money(low)} to {money(high)}."
+    )
     for finding in results.insights:
         st.markdown(f"- {_escape(finding)}")
     tabs = st.tabs(["Overview", "Segments", "Churn", "Model quality", "Drivers", "Customer lookup"])
@@ -54,11 +59,16 @@ def _results() -> None:
     with tabs[1]:
         _segments(results)
     with tabs[2]:
-        st.altair_chart(charts.churn_heatmap(predictions), width="stretch")
+        st.altair_chart(charts.churn_heatmap(predictions, _unit_name(results)), width="stretch")
         st.subheader("High-value customers at risk")
         valuable = predictions[predictions["value_tier"].astype(str) != "Rest"]
         risky = valuable[valuable["churn_risk"].astype(str) != "Low risk"].sort_values("clv", ascending=False)
-        st.dataframe(risky.head(200), width="stretch", hide_index=True, column_config=_column_config())
+        st.dataframe(
+            risky.head(200),
+            width="stretch",
+            hide_index=True,
+            column_config=_column_config(_unit_name(results)),
+        )
     with tabs[3]:
         _quality(results)
     with tabs[4]:
@@ -70,7 +80,12 @@ def _results() -> None:
     with tabs[5]:
         _lookup(results)
     st.subheader("Predictions")
-    st.dataframe(filtered(predictions), width="stretch", hide_index=True, column_config=_column_config())
+    st.dataframe(
+        filtered(predictions),
+        width="stretch",
+        hide_index=True,
+        column_config=_column_config(_unit_name(results)),
+    )
 
 
 def _segments(results: Results) -> None:
@@ -197,17 +212,36 @@ def filtered(predictions: pd.DataFrame) -> pd.DataFrame:
     return predictions[mask]
 
 
-def _column_config() -> dict[str, Any]:
+def _unit_name(results: Results) -> str:
+    return TIME_UNIT_NAMES[normalise_time_unit(results.settings.time_unit)]
+
+
+def _column_config(unit: str) -> dict[str, Any]:
     return {
+        "customer_id": st.column_config.TextColumn("customer id"),
+        "frequency": st.column_config.NumberColumn("repeat purchases", format="%d"),
+        "recency": st.column_config.NumberColumn(
+            f"recency ({unit})", format="%.1f", help="From the first to the last purchase"
+        ),
+        "T": st.column_config.NumberColumn(
+            f"age ({unit})", format="%.1f", help="From the first purchase to the observation end"
+        ),
+        "monetary_value": st.column_config.NumberColumn("mean repeat spend", format="dollar"),
         "p_alive": st.column_config.ProgressColumn(
             "P(active)", min_value=0.0, max_value=1.0, format="percent"
         ),
+        "expected_purchases": st.column_config.NumberColumn("expected purchases", format="%.2f"),
+        "expected_avg_value": st.column_config.NumberColumn("expected spend per purchase", format="dollar"),
         "clv": st.column_config.NumberColumn("predicted value", format="dollar"),
         "clv_low": st.column_config.NumberColumn("value low (80 %)", format="dollar"),
         "clv_high": st.column_config.NumberColumn("value high (80 %)", format="dollar"),
         "clv_probabilistic": st.column_config.NumberColumn("value, probabilistic", format="dollar"),
         "clv_learned": st.column_config.NumberColumn("value, learned", format="dollar"),
         "total_revenue": st.column_config.NumberColumn("past revenue", format="dollar"),
+        "value_tier": st.column_config.TextColumn("value tier"),
+        "churn_risk": st.column_config.TextColumn("churn risk"),
+        "rfm_score": st.column_config.TextColumn("RFM score"),
+        "rfm_segment": st.column_config.TextColumn("RFM segment"),
         "expected_next_purchase": st.column_config.DateColumn("next purchase (if active)"),
     }
 

@@ -1,0 +1,79 @@
+"""The app's handle on :mod:`clv.storage`: the database opened once per process, the visitor's anonymous session
+id, usage events that never break a page, and a per-session limit on form submissions."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+import streamlit as st
+
+from clv.pipeline import Results
+from clv.storage import Database, database_url, open_database
+from clv.storage.events import record_event
+from clv.storage.runs import record_run
+
+LOGGER = logging.getLogger("clv.app")
+SUBMISSIONS_PER_WINDOW = 3
+WINDOW_SECONDS = 600.0
+
+
+@st.cache_resource(show_spinner=False)
+def _open(url: str) -> Database:
+    return open_database(url)
+
+
+def database() -> Database:
+    """The database (migrated on first use); raises :class:`~clv.errors.StorageError` with a clear message."""
+    return _open(database_url())
+
+
+def session_id() -> str:
+    """A random id for this browser session (no personal data)."""
+    value: str = st.session_state.setdefault("clv_session_id", uuid.uuid4().hex)
+    return value
+
+
+def track(event_type: str, duration_seconds: float | None = None, **details: Any) -> None:
+    """Record a usage event; a storage failure is logged, never shown (analytics must not break a page)."""
+    try:
+        record_event(database(), session_id(), event_type, duration_seconds, details or None)
+    except Exception:
+        LOGGER.warning("usage event %r not recorded", event_type, exc_info=True)
+
+
+def track_page_view(page: str) -> None:
+    """Record a page view when the visitor arrives on ``page`` (not on every rerun of it)."""
+    if st.session_state.get("clv_last_page") != page:
+        st.session_state["clv_last_page"] = page
+        track("page_view", page=page)
+
+
+def record_prediction(results: Results, duration_seconds: float, data_name: str) -> None:
+    """Record the prediction event (with its duration in seconds) and store the run with its backtest metrics."""
+    track(
+        "predict",
+        duration_seconds,
+        customers=len(results.predictions),
+        model=results.metadata["purchase_model"],
+    )
+    try:
+        record_run(database(), results, data_name, duration_seconds, session_id())
+    except Exception:
+        LOGGER.warning("model run not stored", exc_info=True)
+
+
+def wait_before_submitting(form: str) -> float:
+    """Seconds to wait before ``form`` may be sent again from this session (0 when allowed): at most 3 submissions
+    per 10 minutes."""
+    now = time.time()
+    recent = [t for t in st.session_state.get(f"clv_sent_{form}", []) if now - t < WINDOW_SECONDS]
+    st.session_state[f"clv_sent_{form}"] = recent
+    return 0.0 if len(recent) < SUBMISSIONS_PER_WINDOW else WINDOW_SECONDS - (now - recent[0])
+
+
+def note_submission(form: str) -> None:
+    """Count a successful submission of ``form`` against the session's limit."""
+    st.session_state.setdefault(f"clv_sent_{form}", []).append(time.time())
