@@ -28,13 +28,13 @@ from rich.table import Table
 
 import clv
 from clv.admin_cli import admin_app
-from clv.data import load_transactions, summarize
+from clv.data import connect, load_transactions, summarize
 from clv.datasets import load_cdnow, synthetic
 from clv.errors import ConvergenceError, DataValidationError, ModelFileError
 from clv.evaluate import backtest as run_backtest
 from clv.models import compare_models
 from clv.report.docx_report import build_run_report
-from clv.report.exports import csv_bytes, excel_bytes, parquet_bytes
+from clv.report.writers import write_table
 
 EXIT_BAD_INPUT = 2
 EXIT_MODEL_FAILURE = 3
@@ -87,21 +87,14 @@ def _emit(summary: dict[str, Any]) -> None:
 
 
 def _write(frame: pd.DataFrame, output: Path) -> None:
-    """Write ``frame`` in the format of ``output``'s extension (csv, parquet, xlsx, json)."""
-    suffix = output.suffix.lower()
-    writers: dict[str, Callable[[pd.DataFrame], bytes]] = {
-        ".csv": csv_bytes,
-        ".parquet": parquet_bytes,
-        ".xlsx": lambda f: excel_bytes({"predictions": f}),
-        ".json": lambda f: f.to_json(orient="records", date_format="iso", indent=1).encode("utf-8"),
-    }
-    if suffix not in writers:
-        raise DataValidationError(f"unknown output format {suffix!r}: use .csv, .parquet, .xlsx or .json")
-    content = writers[suffix](frame)
-    try:
-        output.write_bytes(content)
-    except OSError as error:
-        raise DataValidationError(f"cannot write {output}: {error.strerror or error}") from error
+    """Write ``frame`` in the format of ``output``'s extension (csv, parquet, xlsx, json), chunk by chunk."""
+    write_table(frame, output)
+
+
+MemoryLimit = Annotated[
+    str | None,
+    typer.Option(help="DuckDB memory limit, e.g. 4GB; beyond it DuckDB spills to a temporary folder."),
+]
 
 
 def _table(frame: pd.DataFrame, title: str) -> Table:
@@ -159,11 +152,12 @@ def summarize_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Customer summary file.")],
     time_unit: Annotated[str, typer.Option(help="D, W, M (365.25/12 days) or Y.")] = "W",
     observation_end: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default the last date.")] = None,
+    memory_limit: MemoryLimit = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
 ) -> None:
     """One row per customer: frequency, recency, T, monetary value, revenue, orders, first and last purchase."""
     with _exit_codes():
-        log, report = load_transactions(source)
+        log, report = load_transactions(source, connection=connect(memory_limit))
         summary = summarize(log, observation_end, time_unit=time_unit)
         _write(summary, output)
         if as_json:
@@ -280,6 +274,7 @@ def predict(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Predict every customer's value, churn risk, next purchase and segment; write the predictions table."""
     with _exit_codes():
@@ -293,7 +288,7 @@ def predict(
         if engine is Engine.spark:
             summary, findings = _predict_spark(source, output, settings, master, driver_rows, run_dir)
         else:
-            log, _ = load_transactions(Path(source))
+            log, _ = load_transactions(Path(source), connection=connect(memory_limit))
             with _progress("predicting") as progress:
                 results = clv.run(log, settings, progress=progress)
             _write(results.predictions, Path(output))

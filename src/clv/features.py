@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from clv.data.purchases import first_product_days, purchase_days
 from clv.data.transactions import Transactions
 
 WINDOWS_DAYS: tuple[int, ...] = (30, 90, 180, 365)
@@ -26,57 +27,54 @@ def feature_table(log: Transactions, cutoff: pd.Timestamp) -> pd.DataFrame:
     day = pd.Timestamp(cutoff).normalize().date()
     windows = ",\n".join(
         f"count(*) FILTER (WHERE day > DATE '{day}' - {w}) AS orders_{w}d, "
-        f"coalesce(sum(value) FILTER (WHERE day > DATE '{day}' - {w}), 0) AS revenue_{w}d"
+        f"CAST(coalesce(sum(value) FILTER (WHERE day > DATE '{day}' - {w}), 0) AS DOUBLE) AS revenue_{w}d"
         for w in WINDOWS_DAYS
     )
-    products = "count(DISTINCT product_id) AS distinct_products," if log.has("product_id") else ""
-    basket = "sum(quantity) / count(*) AS mean_basket_quantity," if log.has("quantity") else ""
-    country = 'arg_max(country, "timestamp") AS country,' if log.has("country") else ""
-    quantity = "sum(quantity) AS quantity," if log.has("quantity") else ""
+    optional = []
+    if log.has("quantity"):
+        optional.append("sum(quantity) / count(*) AS mean_basket_quantity")
+    if log.has("country"):
+        optional.append("arg_max(country, last_time) AS country")
+    selected = ["customers.* EXCLUDE (country)" if log.has("country") else "customers.*"]
+    products = ""
+    if log.has("product_id"):
+        products = f"""
+            LEFT JOIN (
+                SELECT customer_id, count(*) AS distinct_products FROM {first_product_days(log)}
+                WHERE first_day <= DATE '{day}' GROUP BY customer_id
+            ) AS products USING (customer_id)"""
+        selected.append("coalesce(products.distinct_products, 0) AS distinct_products")
+    if log.has("country"):
+        selected.append("customers.country")
     query = f"""
-        WITH lines AS (
-            SELECT * FROM {log.table} WHERE CAST("timestamp" AS DATE) <= DATE '{day}'
-        ),
-        extras AS (
-            SELECT customer_id, {products} {country} 1 AS one FROM lines GROUP BY customer_id
-        ),
-        days AS (
-            SELECT customer_id, CAST("timestamp" AS DATE) AS day, sum(amount) AS value, {quantity} count(*) AS n_lines
-            FROM lines GROUP BY customer_id, CAST("timestamp" AS DATE)
-        ),
-        ordered AS (
-            SELECT *,
-                   date_diff('day', lag(day) OVER (PARTITION BY customer_id ORDER BY day), day) AS gap,
-                   min(day) OVER (PARTITION BY customer_id) AS first_day
-            FROM days
-        ),
-        customers AS (
+        WITH customers AS (
             SELECT customer_id,
                    count(*) - 1 AS frequency,
                    date_diff('day', min(day), max(day)) AS recency_days,
                    date_diff('day', min(day), DATE '{day}') AS tenure_days,
                    date_diff('day', max(day), DATE '{day}') AS days_since_last,
-                   avg(value) AS monetary_mean,
-                   coalesce(stddev_samp(value), 0) AS monetary_std,
-                   max(value) AS monetary_max,
-                   sum(value) AS total_revenue,
-                   arg_min(value, day) AS first_order_value,
+                   CAST(avg(value) AS DOUBLE) AS monetary_mean,
+                   coalesce(stddev_samp(CAST(value AS DOUBLE)), 0) AS monetary_std,
+                   CAST(max(value) AS DOUBLE) AS monetary_max,
+                   CAST(sum(value) AS DOUBLE) AS total_revenue,
+                   CAST(arg_min(value, day) AS DOUBLE) AS first_order_value,
                    {windows},
-                   coalesce(avg(gap), 0) AS gap_mean_days,
-                   coalesce(stddev_samp(gap), 0) AS gap_std_days,
-                   ln(1 + coalesce(sum(value) FILTER (
-                       WHERE day > first_day + CAST((DATE '{day}' - first_day) // 2 AS INTEGER)), 0))
-                   - ln(1 + coalesce(sum(value) FILTER (
-                       WHERE day <= first_day + CAST((DATE '{day}' - first_day) // 2 AS INTEGER)), 0)) AS revenue_trend,
-                   {basket}
-                   1 AS one
-            FROM ordered GROUP BY customer_id
+                   coalesce(avg(gap_days), 0) AS gap_mean_days,
+                   coalesce(stddev_samp(gap_days), 0) AS gap_std_days,
+                   ln(1 + coalesce(CAST(sum(value) FILTER (
+                       WHERE day > first_day + CAST((DATE '{day}' - first_day) // 2 AS INTEGER)) AS DOUBLE), 0))
+                   - ln(1 + coalesce(CAST(sum(value) FILTER (
+                       WHERE day <= first_day + CAST((DATE '{day}' - first_day) // 2 AS INTEGER)) AS DOUBLE), 0)) AS revenue_trend
+                   {"".join(", " + column for column in optional)}
+            FROM {purchase_days(log)} WHERE day <= DATE '{day}'
+            GROUP BY customer_id
         )
-        SELECT customers.* EXCLUDE (one), extras.* EXCLUDE (customer_id, one)
-        FROM customers JOIN extras USING (customer_id)
+        SELECT {", ".join(selected)}
+        FROM customers {products}
         ORDER BY customer_id
     """
-    frame = log.connection.execute(query).df().set_index("customer_id")
+    # Through Arrow: several times faster than DuckDB's own DataFrame conversion for this many numeric columns.
+    frame = log.connection.sql(query).to_arrow_table().to_pandas().set_index("customer_id")
     frame.index = frame.index.astype(str)
     if "country" in frame:
         frame["country"] = frame["country"].astype("category")
@@ -88,9 +86,8 @@ def feature_table(log: Transactions, cutoff: pd.Timestamp) -> pd.DataFrame:
 def revenue_between(log: Transactions, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
     """Each customer's revenue on days in (start, end] (currency), indexed by customer_id; absent means 0."""
     query = f"""
-        SELECT customer_id, sum(amount) AS revenue FROM {log.table}
-        WHERE CAST("timestamp" AS DATE) > DATE '{pd.Timestamp(start).date()}'
-          AND CAST("timestamp" AS DATE) <= DATE '{pd.Timestamp(end).date()}'
+        SELECT customer_id, CAST(sum(value) AS DOUBLE) AS revenue FROM {purchase_days(log)}
+        WHERE day > DATE '{pd.Timestamp(start).date()}' AND day <= DATE '{pd.Timestamp(end).date()}'
         GROUP BY customer_id
     """
     frame = log.connection.execute(query).df()

@@ -2,6 +2,7 @@
 
 from clv.data.clean import RULES, CleaningReport
 from clv.data.customers import load_customer_summary
+from clv.data.engine import connect
 from clv.data.load import load_transactions
 from clv.data.mapping import FIELD_NAMES, detect_mapping
 from clv.data.summary import SUMMARY_COLUMNS, calibration_holdout, summarize
@@ -14,6 +15,7 @@ __all__ = [
     "CleaningReport",
     "Transactions",
     "calibration_holdout",
+    "connect",
     "detect_mapping",
     "load_customer_summary",
     "load_transactions",

@@ -21,12 +21,15 @@ time zone are converted to UTC.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import duckdb
 import pandas as pd
 
-from clv.data.io import ROW, RawTable, sql_string
+from clv.data.io import RawTable, sql_string
 from clv.data.transactions import Transactions
 from clv.errors import DataValidationError
 
@@ -41,7 +44,18 @@ RULES: dict[str, str] = {
     "duplicate": "exact duplicate of an earlier row",
 }
 MAX_EXAMPLES = 5
-_NULL_WORDS = "('', 'nan', 'none', 'null', 'na', 'n/a', '<na>', 'nat')"
+NULL_WORDS: tuple[str, ...] = ("", "nan", "none", "null", "na", "n/a", "<na>", "nat")
+_INTEGER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+)
 _NUMERIC_TYPES = (
     "TINYINT",
     "SMALLINT",
@@ -97,7 +111,13 @@ def clean(
     drop_duplicates: bool | None = None,
     drop_zero_amounts: bool = True,
 ) -> tuple[Transactions, CleaningReport]:
-    """Apply every rule to ``raw`` under ``mapping`` and return the cleaned log with its report."""
+    """Apply every rule to ``raw`` under ``mapping`` and return the cleaned log with its report.
+
+    One pass over the source writes every row, typed, with the first rule it breaks (and, when duplicates are
+    dropped, a hash of its raw cells) into the log's table, in file order, so a row's position is its row number.
+    The report is counted from that table, duplicates are found among the kept rows by their hash, and the dropped
+    rows are then deleted: the source is read once and no row is copied twice.
+    """
     if drop_duplicates is None:
         drop_duplicates = "invoice_id" in mapping
     connection = raw.connection
@@ -105,38 +125,52 @@ def clean(
     if dayfirst is None:
         dayfirst = _detect_dayfirst(raw, mapping["timestamp"], warnings)
     end = _end_bound(observation_end)
-    parsed = f"{raw.view}_parsed"
-    connection.execute(
-        f"CREATE TEMP TABLE {parsed} AS "
-        + _parse_sql(
-            raw,
-            mapping,
-            dayfirst=dayfirst,
-            prefix=cancellation_prefix,
-            end_exclusive=end,
-            drop_duplicates=drop_duplicates,
-            drop_zero_amounts=drop_zero_amounts,
-        )
+    optional = [c for c in ("invoice_id", "product_id", "quantity", "country") if c in mapping]
+    columns = ("customer_id", "timestamp", "amount", *optional)
+    table = f"transactions_{raw.view}"
+    duplicates = f"{table}_duplicates"
+    sql = _lines_sql(
+        raw,
+        mapping,
+        columns,
+        dayfirst=dayfirst,
+        prefix=cancellation_prefix,
+        end_exclusive=end,
+        keyed=drop_duplicates,
+        drop_zero_amounts=drop_zero_amounts,
     )
+    with _insertion_order_kept(connection):
+        connection.execute(f"CREATE TABLE {table} AS {sql}")
     try:
-        optional = [c for c in ("invoice_id", "product_id", "quantity", "country") if c in mapping]
-        columns = ("customer_id", "timestamp", "amount", *optional)
-        table = f"transactions_{raw.view}"
-        select = ", ".join(f'"{c}"' for c in columns)
-        connection.execute(
-            f"CREATE TABLE {table} AS SELECT {select} FROM {parsed} "
-            f'WHERE rule IS NULL AND NOT duplicate ORDER BY customer_id, "timestamp"'
-        )
-        report = _report(raw, parsed, mapping, warnings)
-    finally:
-        connection.execute(f"DROP TABLE IF EXISTS {parsed}")
-    if report.rows_kept == 0:
+        if drop_duplicates:
+            _find_duplicates(connection, table, duplicates)
+        report = _report(raw, table, duplicates if drop_duplicates else None, mapping, warnings)
+        if report.rows_kept == 0:
+            raise DataValidationError(_all_dropped_message(report))
+        _keep_purchases(connection, table, duplicates if drop_duplicates else None)
+    except BaseException:
         connection.execute(f"DROP TABLE IF EXISTS {table}")
-        raise DataValidationError(_all_dropped_message(report))
+        raise
+    finally:
+        connection.execute(f"DROP TABLE IF EXISTS {duplicates}")
     _add_quality_warnings(report)
     return Transactions(
         connection=connection, table=table, columns=columns, source_name=raw.source_name
     ), report
+
+
+@contextlib.contextmanager
+def _insertion_order_kept(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Row positions in the log's table are row numbers: make sure DuckDB writes the rows in file order."""
+    row = connection.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0]
+    if row[0]:
+        yield
+        return
+    connection.execute("SET preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        connection.execute("SET preserve_insertion_order = false")
 
 
 def _end_bound(observation_end: object) -> pd.Timestamp | None:
@@ -154,95 +188,121 @@ def _end_bound(observation_end: object) -> pd.Timestamp | None:
     return stamp.normalize() + pd.Timedelta(days=1)
 
 
-def _parse_sql(
+def _lines_sql(
     raw: RawTable,
     mapping: dict[str, str],
+    columns: tuple[str, ...],
     *,
     dayfirst: bool,
     prefix: str,
     end_exclusive: pd.Timestamp | None,
-    drop_duplicates: bool,
+    keyed: bool,
     drop_zero_amounts: bool,
 ) -> str:
-    customer = _id_expr(raw, mapping["customer_id"])
-    timestamp = _timestamp_expr(raw, mapping["timestamp"], dayfirst)
+    """Every raw row, typed, with ``rule`` (the code of the first rule it breaks, NULL when kept) and, when
+    ``keyed``, ``row_key`` (a hash of all its raw cells, to find exact duplicates)."""
     quantity = _number_expr(raw, mapping["quantity"]) if "quantity" in mapping else None
-    if "amount" in mapping:
-        amount = _number_expr(raw, mapping["amount"])
-        price = None
-    else:
-        price = _number_expr(raw, mapping["unit_price"])
-        amount = f"({quantity}) * ({price})"
-    invoice = _id_expr(raw, mapping["invoice_id"]) if "invoice_id" in mapping else "NULL::VARCHAR"
-    product = _id_expr(raw, mapping["product_id"]) if "product_id" in mapping else "NULL::VARCHAR"
-    country = _text_expr(raw, mapping["country"]) if "country" in mapping else "NULL::VARCHAR"
-    present = {"amount": amount, "quantity": quantity, "price": price}
-    non_finite = " OR ".join(f"NOT isfinite({name})" for name, expression in present.items() if expression)
+    amount = _number_expr(raw, mapping["amount"]) if "amount" in mapping else None
+    price = None if amount else _number_expr(raw, mapping["unit_price"])
+    typed = {
+        "customer_id": _id_expr(raw, mapping["customer_id"]),
+        "timestamp": _timestamp_expr(raw, mapping["timestamp"], dayfirst),
+        "amount": amount,
+        "quantity": quantity,
+        "price": price,
+        "invoice_id": _id_expr(raw, mapping["invoice_id"]) if "invoice_id" in mapping else None,
+        "product_id": _id_expr(raw, mapping["product_id"]) if "product_id" in mapping else None,
+        "country": _text_expr(raw, mapping["country"]) if "country" in mapping else None,
+    }
+    present = {name: expression for name, expression in typed.items() if expression is not None}
+    non_finite = " OR ".join(
+        f"NOT isfinite({name})" for name in ("amount", "quantity", "price") if name == "amount" or typed[name]
+    )
     negative = "amount < 0" + (" OR quantity < 0" if quantity else "")
     cancellation = (
-        f"starts_with(upper(invoice_id), {sql_string(prefix.upper())})"
+        f"upper(left(invoice_id, {len(prefix)})) = {sql_string(prefix.upper())}"
         if prefix and "invoice_id" in mapping
         else "false"
     )
     after_end = f"\"timestamp\" >= TIMESTAMP '{end_exclusive}'" if end_exclusive is not None else "false"
-    raw_columns = ", ".join(_quote(c) for c in raw.columns)
-    duplicate = (
-        """rule IS NULL AND row_number() OVER (
-               PARTITION BY rule IS NULL, row_hash, customer_id, "timestamp", amount ORDER BY row_number
-           ) > 1"""
-        if drop_duplicates
-        else "false"
-    )
+    codes = {rule: index for index, rule in enumerate(RULES)}
+    key = f", hash({', '.join(_quote(c) for c in raw.columns)}) AS row_key" if keyed else ""
+    selected = ", ".join(f'"{c}"' for c in columns)
     return f"""
-        WITH typed AS (
-            SELECT {ROW} AS row_number,
-                   {customer} AS customer_id,
-                   {timestamp} AS "timestamp",
-                   {amount} AS amount,
-                   {quantity or "NULL::DOUBLE"} AS quantity,
-                   {price or "NULL::DOUBLE"} AS price,
-                   {invoice} AS invoice_id,
-                   {product} AS product_id,
-                   {country} AS country,
-                   hash({raw_columns}) AS row_hash
-            FROM {raw.view}
-        ),
-        ruled AS (
-            SELECT *,
-                   CASE
-                       WHEN customer_id IS NULL THEN 'missing_customer_id'
-                       WHEN "timestamp" IS NULL THEN 'unparseable_date'
-                       WHEN {non_finite} THEN 'non_finite_number'
-                       WHEN {cancellation} THEN 'cancellation'
-                       WHEN {negative} THEN 'return'
-                       WHEN amount IS NULL {"OR amount = 0" if drop_zero_amounts else ""} THEN 'zero_or_missing_amount'
-                       WHEN {after_end} THEN 'after_observation_end'
-                   END AS rule
-            FROM typed
+        SELECT {selected},
+               CAST(CASE
+                   WHEN customer_id IS NULL THEN {codes["missing_customer_id"]}
+                   WHEN "timestamp" IS NULL THEN {codes["unparseable_date"]}
+                   WHEN {non_finite} THEN {codes["non_finite_number"]}
+                   WHEN {cancellation} THEN {codes["cancellation"]}
+                   WHEN {negative} THEN {codes["return"]}
+                   WHEN amount IS NULL {"OR amount = 0" if drop_zero_amounts else ""} THEN {codes["zero_or_missing_amount"]}
+                   WHEN {after_end} THEN {codes["after_observation_end"]}
+               END AS UTINYINT) AS rule{", row_key" if keyed else ""}
+        FROM (
+            SELECT *{"" if amount else ", quantity * price AS amount"}
+            FROM (SELECT {", ".join(f'{expression} AS "{name}"' for name, expression in present.items())}{key}
+                  FROM {raw.view})
         )
-        SELECT * EXCLUDE (price, row_hash), {duplicate} AS duplicate
-        FROM ruled
     """
 
 
-def _report(raw: RawTable, parsed: str, mapping: dict[str, str], warnings: list[str]) -> CleaningReport:
+def _find_duplicates(connection: duckdb.DuckDBPyConnection, table: str, duplicates: str) -> None:
+    """Table ``duplicates`` of the positions of kept rows that repeat an earlier kept row exactly.
+
+    Kept rows are sorted by the hash of their raw cells (a sort is cheaper than a hash table with one entry per
+    row); rows next to an equal hash are the candidates. Among those, a row is a duplicate when an earlier row has
+    the same hash, customer, time and amount (so a hash collision cannot remove a genuine purchase).
+    """
+    connection.execute(
+        f"""
+        CREATE TEMP TABLE {duplicates} AS
+        WITH neighbours AS (
+            SELECT rowid AS position, row_key,
+                   lag(row_key) OVER by_key AS before, lead(row_key) OVER by_key AS after
+            FROM {table} WHERE rule IS NULL
+            WINDOW by_key AS (ORDER BY row_key)
+        ),
+        candidates AS (SELECT position FROM neighbours WHERE row_key = before OR row_key = after),
+        copies AS (
+            SELECT rowid AS position, row_key, customer_id, "timestamp", amount
+            FROM {table} WHERE rowid IN (SELECT position FROM candidates)
+        )
+        SELECT position FROM (
+            SELECT position, row_number() OVER (
+                PARTITION BY row_key, customer_id, "timestamp", amount ORDER BY position
+            ) AS copy
+            FROM copies
+        )
+        WHERE copy > 1
+        """
+    )
+
+
+def _report(
+    raw: RawTable, table: str, duplicates: str | None, mapping: dict[str, str], warnings: list[str]
+) -> CleaningReport:
+    duplicate_code = list(RULES).index("duplicate")
+    duplicate_rows = (
+        f"UNION ALL SELECT {duplicate_code}, count(*), min(position, {MAX_EXAMPLES}) FROM {duplicates}"
+        if duplicates
+        else ""
+    )
     rows = raw.connection.execute(
         f"""
-        SELECT coalesce(rule, CASE WHEN duplicate THEN 'duplicate' END) AS dropped_by,
-               count(*) AS n,
-               min(row_number, {MAX_EXAMPLES}) AS examples
-        FROM {parsed}
-        GROUP BY ALL
+        SELECT rule, count(*) AS n, min(rowid, {MAX_EXAMPLES}) AS examples
+        FROM {table} WHERE rule IS NOT NULL GROUP BY rule
+        {duplicate_rows}
         """
     ).fetchall()
+    rows_in = int(raw.connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    names = list(RULES)
     dropped = {rule: 0 for rule in RULES}
     examples: dict[str, list[int]] = {rule: [] for rule in RULES}
-    rows_in = 0
-    for rule, count, example_rows in rows:
-        rows_in += int(count)
-        if rule is not None:
-            dropped[rule] = int(count)
-            examples[rule] = sorted(int(r) for r in example_rows)
+    for code, count, positions in rows:
+        if count:
+            dropped[names[code]] = int(count)
+            examples[names[code]] = sorted(int(p) + raw.first_row for p in positions)
     return CleaningReport(
         source_name=raw.source_name,
         rows_in=rows_in,
@@ -252,6 +312,15 @@ def _report(raw: RawTable, parsed: str, mapping: dict[str, str], warnings: list[
         mapping=dict(mapping),
         warnings=warnings,
     )
+
+
+def _keep_purchases(connection: duckdb.DuckDBPyConnection, table: str, duplicates: str | None) -> None:
+    """Delete the dropped rows and the helper columns: the table becomes the cleaned log."""
+    connection.execute(f"DELETE FROM {table} WHERE rule IS NOT NULL")
+    if duplicates:
+        connection.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT position FROM {duplicates})")
+        connection.execute(f"ALTER TABLE {table} DROP COLUMN row_key")
+    connection.execute(f"ALTER TABLE {table} DROP COLUMN rule")
 
 
 def _all_dropped_message(report: CleaningReport) -> str:
@@ -312,21 +381,45 @@ def _is_numeric(raw: RawTable, column: str) -> bool:
     return raw.types.get(column, "").upper().startswith(_NUMERIC_TYPES)
 
 
+def _trimmed(raw: RawTable, column: str) -> str:
+    quoted = _quote(column)
+    return f"trim({quoted})" if _is_text(raw, column) else f"trim(CAST({quoted} AS VARCHAR))"
+
+
+def _null_word(value: str) -> str:
+    """SQL condition: ``value`` (trimmed text) is a word meaning "missing". The length test comes first so the
+    lower-casing runs only on the few short values. The words are looked up in one ``|``-separated string rather
+    than with ``IN``: DuckDB turns an ``IN`` list of five or more values (and ``list_contains`` on a constant list)
+    into a join, which does not keep the rows in file order, and row numbers depend on that order."""
+    words = sql_string("|" + "|".join(NULL_WORDS) + "|")
+    short = f"length({value}) <= {max(map(len, NULL_WORDS))} AND NOT contains({value}, '|')"
+    return f"({short} AND contains({words}, '|' || lower({value}) || '|'))"
+
+
 def _text_expr(raw: RawTable, column: str) -> str:
-    value = f"trim(CAST({_quote(column)} AS VARCHAR))"
-    return f"CASE WHEN lower({value}) IN {_NULL_WORDS} THEN NULL ELSE {value} END"
+    value = _trimmed(raw, column)
+    return f"CASE WHEN {_null_word(value)} THEN NULL ELSE {value} END"
 
 
 def _id_expr(raw: RawTable, column: str) -> str:
     """Identifier as text; '12345.0' (ids exported from float columns) becomes '12345'."""
     quoted = _quote(column)
+    if raw.types.get(column, "").upper().startswith(_INTEGER_TYPES):
+        return f"CAST({quoted} AS VARCHAR)"
     if _is_numeric(raw, column):
+        number = f"CAST({quoted} AS DOUBLE)"
         return (
-            f"CASE WHEN NOT isfinite(CAST({quoted} AS DOUBLE)) THEN NULL "
-            f"WHEN CAST({quoted} AS DOUBLE) = floor(CAST({quoted} AS DOUBLE)) "
-            f"THEN CAST(CAST({quoted} AS HUGEINT) AS VARCHAR) ELSE CAST({quoted} AS VARCHAR) END"
+            f"CASE WHEN NOT isfinite({number}) THEN NULL "
+            f"WHEN {number} = floor({number}) AND abs({number}) < 1e18 THEN CAST(CAST({number} AS BIGINT) AS VARCHAR) "
+            f"WHEN {number} = floor({number}) THEN coalesce(CAST(TRY_CAST({number} AS HUGEINT) AS VARCHAR), "
+            f"CAST({number} AS VARCHAR)) ELSE CAST({number} AS VARCHAR) END"
         )
-    return f"regexp_replace({_text_expr(raw, column)}, '^(\\d+)\\.0+$', '\\1')"
+    value = _trimmed(raw, column)
+    # Only values ending in 0 can be "digits.0..."; the regular expression runs on those alone.
+    return (
+        f"CASE WHEN {_null_word(value)} THEN NULL "
+        f"WHEN ends_with({value}, '0') THEN regexp_replace({value}, '^(\\d+)\\.0+$', '\\1') ELSE {value} END"
+    )
 
 
 def _number_expr(raw: RawTable, column: str) -> str:
@@ -334,7 +427,7 @@ def _number_expr(raw: RawTable, column: str) -> str:
     quoted = _quote(column)
     if _is_numeric(raw, column):
         return f"CAST({quoted} AS DOUBLE)"
-    text = f"trim(CAST({quoted} AS VARCHAR))"
+    text = _trimmed(raw, column)
     digits = f"regexp_replace({text}, '[^0-9.,]', '', 'g')"
     negative = f"(starts_with({text}, '-') OR ends_with({text}, '-') OR starts_with({text}, '('))"
     decimal = f"""CASE
@@ -349,7 +442,12 @@ def _number_expr(raw: RawTable, column: str) -> str:
         WHEN regexp_full_match({digits}, '\\d{{1,3}}(\\.\\d{{3}}){{2,}}') THEN replace({digits}, '.', '')
         ELSE {digits} END"""
     fallback = f"CASE WHEN {negative} THEN -1.0 ELSE 1.0 END * TRY_CAST({decimal} AS DOUBLE)"
-    return f"CASE WHEN lower({text}) IN {_NULL_WORDS} THEN NULL ELSE coalesce(TRY_CAST({text} AS DOUBLE), {fallback}) END"
+    plain = f"TRY_CAST({text} AS DOUBLE)"
+    # Plain numbers (nearly every row) take the first branch; "nan" is a missing value, not a NaN.
+    return (
+        f"CASE WHEN {plain} IS NOT NULL AND NOT isnan({plain}) THEN {plain} "
+        f"WHEN {_null_word(text)} THEN NULL ELSE coalesce({plain}, {fallback}) END"
+    )
 
 
 def _timestamp_expr(raw: RawTable, column: str, dayfirst: bool) -> str:
@@ -364,7 +462,7 @@ def _timestamp_expr(raw: RawTable, column: str, dayfirst: bool) -> str:
         return f"timezone('UTC', {quoted})"
     if kind.startswith(("TIMESTAMP", "DATE")):
         return f"CAST({quoted} AS TIMESTAMP)"
-    text = f"trim(CAST({quoted} AS VARCHAR))"
+    text = _trimmed(raw, column)
     formats = _slash_formats(dayfirst)
     general = f"""CASE
         WHEN regexp_full_match({text}, '\\d{{8}}(\\.0+)?') THEN try_strptime(left({text}, 8), '%Y%m%d')

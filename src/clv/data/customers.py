@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from clv.config import normalise_time_unit
+from clv.data.engine import connect
 from clv.data.io import Source, open_source
 from clv.data.mapping import normalise_name
 from clv.errors import DataValidationError
@@ -47,12 +47,12 @@ def load_customer_summary(
     :func:`clv.data.summarize` with ``attrs['time_unit']``; errors name the rows at fault.
     """
     unit = normalise_time_unit(time_unit)
-    connection = duckdb.connect()
+    connection = connect()
     with open_source(source, connection=connection, file_name=file_name, max_bytes=max_bytes) as raw:
         frame = connection.execute(f"SELECT * FROM {raw.view}").df()
         name = raw.source_name
-    used = _summary_mapping(list(frame.columns.drop("__row")), mapping, name)
-    rows = frame["__row"].to_numpy()
+        rows = np.arange(raw.first_row, raw.first_row + len(frame))
+    used = _summary_mapping(list(frame.columns), mapping, name)
     summary = pd.DataFrame(
         {
             "customer_id": (

@@ -2,8 +2,9 @@
 
 CSV and Parquet files are read by DuckDB itself (delimiter and types sniffed), so a log larger than memory is never
 copied into pandas. Excel workbooks, CDNOW-style whitespace files and DataFrames are small enough to pass through
-pandas. Every raw view carries ``__row``, the row number a person sees in the file: in a CSV or Excel sheet the
-header is row 1 and the first data row is row 2; in Parquet, whitespace files and DataFrames the first row is row 1.
+pandas. A raw view lists the rows in file order; ``RawTable.first_row`` is the row number a person sees for the first
+of them: in a CSV or Excel sheet the header is row 1 and the first data row is row 2; in Parquet, whitespace files and
+DataFrames the first row is row 1 (rows of a glob of Parquet files are counted across the files in name order).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import pandas as pd
 from clv.config import max_upload_bytes
 from clv.errors import DataValidationError
 
-ROW = "__row"
 SNIFF_BYTES = 64 * 1024
 TRANSCODE_CHUNK = 16 * 1024 * 1024
 _view_numbers = itertools.count()
@@ -38,13 +38,15 @@ CDNOW_COLUMNS = {
 
 @dataclass
 class RawTable:
-    """The raw rows of one source as DuckDB view ``view`` with its original columns plus ``__row``."""
+    """The raw rows of one source as DuckDB view ``view`` (file order) with its original columns; the first row is
+    row ``first_row`` of the file as a person counts."""
 
     connection: duckdb.DuckDBPyConnection
     view: str
     columns: list[str]
     types: dict[str, str]
     source_name: str
+    first_row: int = 1
     warnings: list[str] = field(default_factory=list)
 
 
@@ -166,9 +168,7 @@ def _read_text(connection: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
     view = _new_view_name()
     source = f"read_csv({sql_string(str(path))}, header = true, all_varchar = true, sample_size = 20480)"
     try:
-        connection.execute(
-            f"CREATE TEMP VIEW {view} AS SELECT *, row_number() OVER () + 1 AS {ROW} FROM {source}"
-        )
+        connection.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {source}")
         columns = _view_columns(connection, view)
     except duckdb.Error as error:
         raise DataValidationError(
@@ -181,7 +181,7 @@ def _read_text(connection: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
             f"{name} has only one column ({header!r}): the delimiter was not recognised. Save the file as "
             "comma-, semicolon- or tab-separated CSV with one header line"
         )
-    return _checked(connection, view, columns, name)
+    return _checked(connection, view, columns, name, first_row=2)
 
 
 def _is_whitespace_table(lines: list[str]) -> bool:
@@ -206,14 +206,11 @@ def _read_whitespace(
 def _read_parquet(connection: duckdb.DuckDBPyConnection, path: str, name: str) -> RawTable:
     view = _new_view_name()
     try:
-        connection.execute(
-            f"CREATE TEMP VIEW {view} AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS {ROW} "
-            f"FROM read_parquet({sql_string(path)}, file_row_number = true)"
-        )
+        connection.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM read_parquet({sql_string(path)})")
         columns = _view_columns(connection, view)
     except duckdb.Error as error:
         raise DataValidationError(f"{name} could not be read as Parquet: {_first_line(error)}") from error
-    return _checked(connection, view, columns, name)
+    return _checked(connection, view, columns, name, first_row=1)
 
 
 def _read_excel(
@@ -244,11 +241,10 @@ def _from_frame(
         else:
             converted[column] = values
     table = pd.DataFrame(converted)
-    table[ROW] = pd.RangeIndex(first_row, first_row + len(table))
     view = _new_view_name()
     connection.register(f"{view}_frame", table)
     connection.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {view}_frame")
-    return _checked(connection, view, [str(c) for c in frame.columns], name)
+    return _checked(connection, view, [str(c) for c in frame.columns], name, first_row=first_row)
 
 
 def _cell_text(value: object) -> str | None:
@@ -258,7 +254,9 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def _checked(connection: duckdb.DuckDBPyConnection, view: str, columns: list[str], name: str) -> RawTable:
+def _checked(
+    connection: duckdb.DuckDBPyConnection, view: str, columns: list[str], name: str, first_row: int
+) -> RawTable:
     row = connection.execute(f"SELECT count(*) FROM (SELECT 1 FROM {view} LIMIT 1)").fetchall()[0]
     if row is None or row[0] == 0:
         raise DataValidationError(f"{name} has a header ({', '.join(columns[:10])}) but no data rows")
@@ -268,12 +266,13 @@ def _checked(connection: duckdb.DuckDBPyConnection, view: str, columns: list[str
             "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [view]
         ).fetchall()
     }
-    return RawTable(connection=connection, view=view, columns=columns, types=types, source_name=name)
+    return RawTable(
+        connection=connection, view=view, columns=columns, types=types, source_name=name, first_row=first_row
+    )
 
 
 def _view_columns(connection: duckdb.DuckDBPyConnection, view: str) -> list[str]:
-    names = [str(d[0]) for d in connection.execute(f"SELECT * FROM {view} LIMIT 0").description or []]
-    return [n for n in names if n != ROW]
+    return [str(d[0]) for d in connection.execute(f"SELECT * FROM {view} LIMIT 0").description or []]
 
 
 def _new_view_name() -> str:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import duckdb
 
 from clv.data.clean import CleaningReport, clean
+from clv.data.engine import connect
 from clv.data.io import Source, open_source
 from clv.data.mapping import detect_mapping
 from clv.data.transactions import Transactions
@@ -32,11 +33,12 @@ def load_transactions(
     country) to source columns and overrides detection; the mapping used is in ``report.mapping``. ``file_name``
     names bytes input (its extension and messages), ``max_bytes`` bounds the size (default ``CLV_MAX_UPLOAD_MB``,
     200 MB), ``sheet_name`` picks an Excel sheet, ``dayfirst`` forces the reading of dates like 01/02/2010, and
-    rows after ``observation_end`` (a date) are dropped. Exact duplicate rows are dropped when the source has an
+    rows after ``observation_end`` (a date) are dropped. ``connection`` (see :func:`clv.data.connect`, which sets
+    a memory limit) holds the cleaned log; a new one by default. Exact duplicate rows are dropped when the source has an
     invoice id (``drop_duplicates`` overrides); zero amounts are dropped unless ``drop_zero_amounts=False``. Raises :class:`~clv.errors.DataValidationError` with the
     file, column and rows at fault.
     """
-    connection = connection or duckdb.connect()
+    connection = connection or connect()
     with open_source(
         source, connection=connection, file_name=file_name, max_bytes=max_bytes, sheet_name=sheet_name
     ) as raw:

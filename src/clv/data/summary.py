@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from clv.config import days_per_unit, normalise_time_unit
+from clv.data.purchases import MONEY_SQL_TYPE, purchase_days_source
 from clv.data.transactions import Transactions
 from clv.errors import DataValidationError
 
@@ -38,7 +39,6 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "last_purchase",
 )
 HOLDOUT_COLUMNS: tuple[str, ...] = ("frequency_holdout", "revenue_holdout", "duration_holdout")
-MONEY_SQL_TYPE = "DECIMAL(38, 9)"
 
 
 def summarize(
@@ -84,7 +84,7 @@ def calibration_holdout(
         WITH calibration AS ({summary_sql}),
         holdout AS (
             SELECT customer_id, count(*) AS frequency_holdout, CAST(sum(value) AS DOUBLE) AS revenue_holdout
-            FROM ({_purchase_days_sql(log)})
+            FROM {purchase_days_source(log)}
             WHERE day > $1::DATE AND day <= $2::DATE
             GROUP BY customer_id
         )
@@ -141,38 +141,22 @@ def _observation_end(log: Transactions, value: object) -> pd.Timestamp:
     return _as_timestamp(value, "observation_end")
 
 
-def _purchase_days_sql(log: Transactions) -> str:
-    """One row per customer-day: its value (an exact decimal), first/last timestamps and number of distinct orders."""
-    orders = "count(DISTINCT invoice_id)" if log.has("invoice_id") else "1"
-    return f"""
-        SELECT customer_id,
-               CAST("timestamp" AS DATE) AS day,
-               sum(CAST(amount AS {MONEY_SQL_TYPE})) AS value,
-               min("timestamp") AS first_time,
-               max("timestamp") AS last_time,
-               {orders} AS orders
-        FROM {log.table}
-        GROUP BY customer_id, CAST("timestamp" AS DATE)
-    """
-
-
 def _summary_sql(log: Transactions, unit: str) -> str:
-    """SQL of the summary at the observation end bound to parameter ``$1`` (a DATE)."""
+    """SQL of the summary at the observation end bound to parameter ``$1`` (a DATE), ordered by customer."""
     scale = days_per_unit(unit)
     return f"""
-        WITH days AS ({_purchase_days_sql(log)}),
-        window_days AS (SELECT * FROM days WHERE day <= $1::DATE),
-        customers AS (
+        WITH customers AS (
             SELECT customer_id,
                    min(day) AS first_day,
                    max(day) AS last_day,
                    count(*) AS n_days,
                    CAST(sum(value) AS DOUBLE) AS total_revenue,
                    CAST(arg_min(value, day) AS DOUBLE) AS first_value,
-                   sum(orders) AS n_orders,
+                   CAST(sum(orders) AS BIGINT) AS n_orders,
                    min(first_time) AS first_purchase,
                    max(last_time) AS last_purchase
-            FROM window_days
+            FROM {purchase_days_source(log)}
+            WHERE day <= $1::DATE
             GROUP BY customer_id
         )
         SELECT customer_id,
@@ -186,12 +170,12 @@ def _summary_sql(log: Transactions, unit: str) -> str:
                first_purchase,
                last_purchase
         FROM customers
+        ORDER BY customer_id
     """
 
 
 def _finish(frame: pd.DataFrame, unit: str, end: pd.Timestamp) -> pd.DataFrame:
-    """Fix dtypes and order, and record the time unit and observation end in ``attrs``."""
-    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    """Fix dtypes (the SQL already orders by customer), and record the time unit and observation end in ``attrs``."""
     frame["customer_id"] = frame["customer_id"].astype(str)
     for column in ("frequency", "n_orders"):
         frame[column] = frame[column].astype("int64")

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from clv.data.engine import connect
+
 REQUIRED_COLUMNS: tuple[str, ...] = ("customer_id", "timestamp", "amount")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("invoice_id", "product_id", "quantity", "country")
 CANONICAL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
@@ -51,6 +53,7 @@ class Transactions:
     columns: tuple[str, ...]
     source_name: str = "transactions"
     _length: list[int] = field(default_factory=list, repr=False, compare=False)
+    _derived: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_pandas(
@@ -60,7 +63,7 @@ class Transactions:
         source_name: str = "transactions",
     ) -> Transactions:
         """Wrap a DataFrame that already has canonical columns (``customer_id``, ``timestamp``, ``amount`` ...)."""
-        connection = connection or duckdb.connect()
+        connection = connection or connect()
         present = tuple(c for c in CANONICAL_COLUMNS if c in frame.columns)
         missing = [c for c in REQUIRED_COLUMNS if c not in present]
         if missing:
@@ -77,6 +80,19 @@ class Transactions:
         finally:
             connection.unregister("_incoming_frame")
         return cls(connection=connection, table=table, columns=present, source_name=source_name)
+
+    def derived_table(self, name: str, select: str) -> str:
+        """The name of DuckDB table ``<table>_<name>`` holding ``select`` (SQL over this log), created on first use
+        and kept as long as the log: the log never changes, so what is derived from it stays true."""
+        if name not in self._derived:
+            derived = f"{self.table}_{name}"
+            self.connection.execute(f"CREATE OR REPLACE TABLE {derived} AS {select}")
+            self._derived[name] = derived
+        return self._derived[name]
+
+    def derived_table_if_built(self, name: str) -> str | None:
+        """The name of the derived table ``name`` if :meth:`derived_table` has created it, else None."""
+        return self._derived.get(name)
 
     def relation(self) -> duckdb.DuckDBPyRelation:
         """The log as a lazy DuckDB relation."""

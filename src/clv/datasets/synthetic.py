@@ -9,15 +9,22 @@ With ``seasonality=True`` the purchase rate is modulated by a weekday and a year
 thinning a faster process; the BG/NBD parameters then describe the average rate only, so use
 ``seasonality=False`` for parameter-recovery checks. Each purchase becomes one invoice of a few order lines
 (quantity x unit price) in the UCI Online Retail layout, with a share of cancelled invoices ("C" prefix, negative
-quantities) and of anonymous invoices without a customer id, which cleaning must remove.
+quantities), of anonymous invoices without a customer id and (with ``duplicate_rate``) of exact duplicate lines, as
+exports of the UCI Online Retail data have; cleaning must remove all three.
+
+:func:`write_synthetic_parquet` writes logs of tens of millions of lines chunk by chunk (independent customer groups,
+each one :func:`synthetic` call), so memory stays bounded by the chunk size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from clv.errors import DataValidationError
 
@@ -43,6 +50,9 @@ COUNTRIES = (
 COUNTRY_WEIGHTS = (0.70, 0.07, 0.07, 0.04, 0.04, 0.03, 0.03, 0.02)
 N_PRODUCTS = 250
 WEEK_DAYS = 7.0
+FIRST_CUSTOMER_ID = 12_000
+FIRST_INVOICE = 500_000
+ANONYMOUS_INVOICE_OFFSET = 400_000
 
 
 @dataclass(frozen=True)
@@ -67,12 +77,17 @@ def synthetic(
     seasonality: bool = True,
     cancellation_rate: float = 0.02,
     missing_id_rate: float = 0.05,
+    duplicate_rate: float = 0.0,
+    first_customer_id: int = FIRST_CUSTOMER_ID,
+    first_invoice: int = FIRST_INVOICE,
 ) -> SyntheticData:
     """Generate an Online-Retail-shaped log for ``n_customers`` customers between ``start`` and ``end``.
 
     Customers are acquired uniformly over the first ``acquisition_share`` of the period. ``params`` overrides the BG/NBD
-    (``r, alpha, a, b``, rates per week) and Gamma-Gamma (``p, q, gamma``, currency units) truth. The same seed always
-    gives the same data.
+    (``r, alpha, a, b``, rates per week) and Gamma-Gamma (``p, q, gamma``, currency units) truth. About
+    ``duplicate_rate`` of the lines are repeated exactly. Customer ids count from ``first_customer_id`` and invoice
+    numbers from ``first_invoice`` (anonymous invoices after them), so separately generated groups do not collide.
+    The same seed always gives the same data.
     """
     truth = {**DEFAULT_PARAMS, **(params or {})}
     first, last = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
@@ -110,7 +125,7 @@ def synthetic(
     purchase_week = np.concatenate([birth, times])
     value = rng.gamma(truth["p"], 1.0 / nu[purchase_owner])
     countries = rng.choice(len(COUNTRIES), n_customers, p=COUNTRY_WEIGHTS)
-    customer_ids = np.arange(12_000, 12_000 + n_customers)
+    customer_ids = np.arange(first_customer_id, first_customer_id + n_customers)
 
     lines = _order_lines(
         rng,
@@ -119,10 +134,14 @@ def synthetic(
         day_offset=np.floor(purchase_week * WEEK_DAYS),
         value=value,
         first=first,
+        first_invoice=first_invoice,
     )
-    anonymous = _anonymous_invoices(rng, lines, missing_id_rate, span_weeks, first)
+    anonymous_start = first_invoice + max(ANONYMOUS_INVOICE_OFFSET, value.size)
+    anonymous = _anonymous_invoices(rng, lines, missing_id_rate, span_weeks, first, anonymous_start)
     log = pd.concat([lines, anonymous], ignore_index=True)
     log = pd.concat([log, _cancellations(rng, log, cancellation_rate)], ignore_index=True)
+    if duplicate_rate > 0:
+        log = pd.concat([log, log[rng.uniform(0.0, 1.0, len(log)) < duplicate_rate]], ignore_index=True)
     log = log.sort_values(["InvoiceDate", "InvoiceNo"], kind="stable").reset_index(drop=True)
     log["InvoiceNo"] = log["InvoiceNo"].astype(str)
 
@@ -168,10 +187,11 @@ def _order_lines(
     day_offset: np.ndarray,
     value: np.ndarray,
     first: pd.Timestamp,
+    first_invoice: int,
 ) -> pd.DataFrame:
     """Split each purchase of ``value`` into 1-5 order lines of whole quantities at catalogue prices."""
     n_purchases = value.size
-    invoice = np.arange(500_000, 500_000 + n_purchases)
+    invoice = np.arange(first_invoice, first_invoice + n_purchases)
     n_lines = np.minimum(1 + rng.poisson(0.8, n_purchases), 5)
     line_invoice = np.repeat(np.arange(n_purchases), n_lines)
     weights = rng.gamma(1.0, 1.0, line_invoice.size)
@@ -198,7 +218,12 @@ def _order_lines(
 
 
 def _anonymous_invoices(
-    rng: np.random.Generator, lines: pd.DataFrame, share: float, span_weeks: float, first: pd.Timestamp
+    rng: np.random.Generator,
+    lines: pd.DataFrame,
+    share: float,
+    span_weeks: float,
+    first: pd.Timestamp,
+    first_invoice: int,
 ) -> pd.DataFrame:
     """Extra invoices without a customer id (guest checkouts), about ``share`` of all lines."""
     n_rows = round(share * len(lines))
@@ -207,7 +232,7 @@ def _anonymous_invoices(
     sample = lines.sample(n=n_rows, replace=True, random_state=np.random.RandomState(rng.integers(2**31)))
     days = rng.uniform(0.0, span_weeks * WEEK_DAYS, n_rows)
     return sample.assign(
-        InvoiceNo=np.arange(900_000, 900_000 + n_rows),
+        InvoiceNo=np.arange(first_invoice, first_invoice + n_rows),
         InvoiceDate=first + pd.to_timedelta(np.floor(days * 86_400), unit="s"),
         CustomerID=np.nan,
     )
@@ -221,3 +246,58 @@ def _cancellations(rng: np.random.Generator, log: pd.DataFrame, rate: float) -> 
         Quantity=-chosen["Quantity"],
         InvoiceDate=chosen["InvoiceDate"] + pd.to_timedelta(rng.integers(1, 10, len(chosen)), unit="D"),
     )
+
+
+LOG_SCHEMA = pa.schema(
+    [
+        ("InvoiceNo", pa.string()),
+        ("StockCode", pa.string()),
+        ("Description", pa.string()),
+        ("Quantity", pa.int64()),
+        ("InvoiceDate", pa.timestamp("us")),
+        ("UnitPrice", pa.float64()),
+        ("CustomerID", pa.float64()),
+        ("Country", pa.string()),
+    ]
+)
+
+
+def write_synthetic_parquet(
+    path: str | Path,
+    n_customers: int,
+    start: str | pd.Timestamp = "2022-01-01",
+    end: str | pd.Timestamp = "2023-12-31",
+    seed: int = 0,
+    *,
+    chunk_customers: int = 200_000,
+    **options: float,
+) -> int:
+    """Write a :func:`synthetic` log of ``n_customers`` customers to the Parquet file ``path``, one group of at most
+    ``chunk_customers`` customers at a time (one row group each), and return the number of lines written.
+
+    Each group is generated independently (its seed spawned from ``seed``; customer ids and invoice numbers offset so
+    groups never collide), so memory is bounded by the chunk size whatever the total. ``options`` are passed to
+    :func:`synthetic` (rates such as ``duplicate_rate``). The same arguments always write the same file.
+    """
+    if n_customers < 1 or chunk_customers < 1:
+        raise DataValidationError("write_synthetic_parquet needs at least one customer per chunk")
+    sizes = [min(chunk_customers, n_customers - s) for s in range(0, n_customers, chunk_customers)]
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
+    rows, next_invoice = 0, FIRST_INVOICE
+    with pq.ParquetWriter(str(path), LOG_SCHEMA) as writer:
+        for index, (size, chunk_seed) in enumerate(zip(sizes, seeds, strict=True)):
+            data = synthetic(
+                size,
+                start,
+                end,
+                int(chunk_seed.generate_state(1)[0]),
+                first_customer_id=FIRST_CUSTOMER_ID + index * chunk_customers,
+                first_invoice=next_invoice,
+                **options,  # type: ignore[arg-type]
+            )
+            log = data.transactions
+            next_invoice = int(log["InvoiceNo"].str.removeprefix("C").astype("int64").max()) + 1
+            table = pa.Table.from_pandas(log, schema=LOG_SCHEMA, preserve_index=False)
+            writer.write_table(table, row_group_size=max(table.num_rows, 1))
+            rows += table.num_rows
+    return rows

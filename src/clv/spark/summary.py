@@ -4,7 +4,7 @@ A purchase is a customer-day (its lines' amounts summed); ``frequency`` counts t
 ``recency`` and ``T`` run from the first purchase day to the last one and to the observation end (which is inside
 the window), divided by the length of the time unit in days (a month is 365.25/12 days); ``monetary_value`` is the
 mean value of the repeat purchase days (0 without one). The expressions are those of the DuckDB SQL, money summed
-exactly as decimals in both (:data:`clv.data.summary.MONEY_SQL_TYPE`), so both engines give the same numbers bit for
+exactly as decimals in both (:data:`clv.data.purchases.MONEY_SQL_TYPE`), so both engines give the same numbers bit for
 bit, whatever the order in which they add.
 
 What the models need travels to the driver compressed: the distinct (frequency, recency, T, monetary value) rows with
@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from clv.config import days_per_unit, normalise_time_unit
-from clv.data.summary import MONEY_SQL_TYPE, SUMMARY_COLUMNS, _as_timestamp, _finish
+from clv.data.purchases import MONEY_SQL_TYPE
+from clv.data.summary import SUMMARY_COLUMNS, _as_timestamp, _finish
 from clv.errors import DataValidationError
 
 if TYPE_CHECKING:
