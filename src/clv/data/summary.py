@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from clv.config import days_per_unit, normalise_time_unit
-from clv.data.purchases import MONEY_SQL_TYPE, purchase_days_source
+from clv.data.purchases import purchase_days_source
 from clv.data.transactions import Transactions
 from clv.errors import DataValidationError
 
