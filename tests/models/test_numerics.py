@@ -10,6 +10,7 @@ from scipy import integrate
 from scipy.special import gammaln
 
 from clv.models import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD
+from clv.models.base import compress
 from clv.models.gamma_gamma import SpendRows
 from clv.models.histories import Histories
 
@@ -133,6 +134,37 @@ def test_histories_group_customers_exactly() -> None:
     np.testing.assert_array_equal(h.levels[h.point_level[h.recency_point]], h.frequency)
     np.testing.assert_array_equal(h.point_time[h.recency_point], h.recency)
     np.testing.assert_array_equal(h.point_time[h.age_point], h.age)
+
+
+def test_grouped_rows_do_not_depend_on_the_customers_order_or_pregrouping(
+    cdnow_summary: pd.DataFrame,
+) -> None:
+    """What lets the Spark engine's weighted distinct rows fit exactly (bit for bit) as DuckDB's customers."""
+    x, t_x, age = (cdnow_summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    shuffled = np.random.default_rng(0).permutation(x.size)
+    one_by_one = Histories.from_customers(x, t_x, age, np.ones(x.size))
+    reordered = Histories.from_customers(x[shuffled], t_x[shuffled], age[shuffled], np.ones(x.size))
+    (gx, gt, gT), counts, _ = compress(x, t_x, age, weights=np.ones(x.size))
+    grouped = Histories.from_customers(gx[::-1], gt[::-1], gT[::-1], counts[::-1])
+    for other in (reordered, grouped):
+        for name in ("frequency", "recency", "age", "weights", "point_time", "recency_point", "age_point"):
+            np.testing.assert_array_equal(getattr(other, name), getattr(one_by_one, name))
+    model = ParetoNBD().fit(x, t_x, age)
+    again = ParetoNBD().fit(gx[::-1], gt[::-1], gT[::-1], weights=counts[::-1])
+    assert again.params_ == model.params_
+    spend = cdnow_summary["monetary_value"].to_numpy(float)
+    assert GammaGamma().fit(x[shuffled], spend[shuffled]).params_ == GammaGamma().fit(x, spend).params_
+
+
+@pytest.mark.parametrize("model_class", [BetaGeo, ModifiedBetaGeo, ParetoNBD])
+def test_ages_that_underflow_give_finite_predictions(model_class: type, cdnow_summary: pd.DataFrame) -> None:
+    model = model_class().fit(cdnow_summary)
+    tiny = [0.0, 5e-324, 1e-310]
+    alive = model.probability_alive([0, 0, 0], [0.0] * 3, tiny)
+    expected = model.expected_purchases(4.0, [0, 0, 0], [0.0] * 3, tiny)
+    assert np.all(np.isfinite(alive)) and np.all((alive >= 0) & (alive <= 1))
+    # A customer seen for an instant is a new customer: the same forecast as at T = 0.
+    np.testing.assert_allclose(expected, expected[0], rtol=1e-12)
 
 
 def _with_params(model_class: type, params: list[float]) -> object:

@@ -21,6 +21,7 @@ country    VARCHAR   optional: the customer's country
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass, field
 
 import duckdb
@@ -54,6 +55,8 @@ class Transactions:
     source_name: str = "transactions"
     _length: list[int] = field(default_factory=list, repr=False, compare=False)
     _derived: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Shared with copies on other cursors (dataclasses.replace keeps it), so two threads never build one table twice.
+    _derive_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def from_pandas(
@@ -83,12 +86,14 @@ class Transactions:
 
     def derived_table(self, name: str, select: str) -> str:
         """The name of DuckDB table ``<table>_<name>`` holding ``select`` (SQL over this log), created on first use
-        and kept as long as the log: the log never changes, so what is derived from it stays true."""
-        if name not in self._derived:
-            derived = f"{self.table}_{name}"
-            self.connection.execute(f"CREATE OR REPLACE TABLE {derived} AS {select}")
-            self._derived[name] = derived
-        return self._derived[name]
+        and kept as long as the log: the log never changes, so what is derived from it stays true. Thread-safe across
+        copies of the log on other cursors of its connection."""
+        with self._derive_lock:
+            if name not in self._derived:
+                derived = f"{self.table}_{name}"
+                self.connection.execute(f"CREATE OR REPLACE TABLE {derived} AS {select}")
+                self._derived[name] = derived
+            return self._derived[name]
 
     def derived_table_if_built(self, name: str) -> str | None:
         """The name of the derived table ``name`` if :meth:`derived_table` has created it, else None."""

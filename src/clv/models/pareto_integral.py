@@ -81,6 +81,9 @@ def tail_integrals(
     owner = np.repeat(np.arange(x.size), panels)
     first_panel = np.cumsum(panels) - panels
     width = (cover / panels)[owner]
+    # A segment whose length underflows to 0 (times 1e-300 apart) holds no mass: log -inf, computed on a unit width.
+    empty = width <= 0.0
+    width = np.where(empty, 1.0, width)
     rho = ((np.arange(owner.size) - first_panel[owner]) * width)[:, None] + width[:, None] * _POSITIONS
     decay = np.exp(-rho)
     other_ratio = offset[owner][:, None] * decay  # (other + tau) / (c + tau) - 1
@@ -91,7 +94,7 @@ def tail_integrals(
     scaled = np.exp(log_f - peak[:, None])
     mass = scaled.sum(axis=1)
     log_c_t0 = np.log(c + t0)
-    log_panel = peak + np.log(mass) - (rate * log_c_t0)[owner]
+    log_panel = np.where(empty, -np.inf, peak + np.log(mass) - (rate * log_c_t0)[owner])
     columns = [log_panel]
     if gradient:
         weight = scaled / mass[:, None]
@@ -118,7 +121,9 @@ def tail_integrals(
     if not gradient:
         return TailIntegrals(log_tail, None)
     tail_means = np.zeros((n_points, 4))
-    tail_means[starts] = np.exp(tails[first_panel, 1:] - tails[first_panel, :1])
+    log_mass = tails[first_panel, :1]
+    has_mass = np.isfinite(log_mass)
+    tail_means[starts] = np.exp(tails[first_panel, 1:] - np.where(has_mass, log_mass, 0.0)) * has_mass
     return TailIntegrals(log_tail, tail_means)
 
 

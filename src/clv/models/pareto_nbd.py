@@ -53,7 +53,8 @@ class ParetoNBD(PurchaseModel):
         tails = tail_integrals(r, alpha, s, beta, h, gradient)
         log_tail_recency = tails.log_tail[h.recency_point]
         log_tail_age = tails.log_tail[h.age_point]
-        has_gap = h.recency_point != h.age_point
+        # No gap: recency equals age, or they are so close that the integral between them underflows to zero mass.
+        has_gap = (h.recency_point != h.age_point) & np.isfinite(log_tail_recency)
         with np.errstate(divide="ignore", invalid="ignore"):  # rows without a gap are masked
             log_gap = np.where(
                 has_gap, log_tail_recency + np.log(-np.expm1(log_tail_age - log_tail_recency)), -np.inf

@@ -96,6 +96,7 @@ def to_pandas(summary: DataFrame, time_unit: str, end: pd.Timestamp) -> pd.DataF
     """The summary on the driver, ordered, typed and annotated exactly like :func:`clv.data.summarize` (for
     summaries that fit in memory: tests, small data)."""
     frame = summary.select(*SUMMARY_COLUMNS).toArrow().to_pandas()
+    frame = frame.sort_values("customer_id", kind="stable", ignore_index=True)
     return _finish(frame, normalise_time_unit(time_unit), end)
 
 
