@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
+
+if TYPE_CHECKING:
+    from clv.pipeline import Settings
 
 
 def money(value: float) -> str:
-    """A currency amount for people: thousands separators, no cents above 1,000."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
+    """A currency amount for people, in the data's currency shown as dollars: ``$12,345``, cents only under 100."""
+    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
 
 
 def insights(
     predictions: pd.DataFrame,
     total: tuple[float, float, float],
-    horizon_text: str,
+    settings: Settings,
     drivers: pd.DataFrame | None = None,
     metrics: pd.DataFrame | None = None,
 ) -> list[str]:
@@ -22,8 +27,8 @@ def insights(
     findings = []
     estimate, low, high = total
     findings.append(
-        f"Expected value of the {len(predictions):,} customers over {horizon_text}: {money(estimate)} "
-        f"(80 % interval {money(low)} to {money(high)})."
+        f"Expected value of the {len(predictions):,} customers over {settings.horizon_text}: {money(estimate)} "
+        f"({settings.interval_text} {money(low)} to {money(high)})."
     )
     ordered = predictions["clv"].sort_values(ascending=False)
     if ordered.sum() > 0:

@@ -253,13 +253,13 @@ def global_importance(contributions: pd.DataFrame) -> pd.DataFrame:
 
 
 def top_drivers(contributions: pd.DataFrame, n: int = 3) -> pd.Series:
-    """Each customer's ``n`` strongest drivers in words, e.g. "+ spend in the last 90 days; - days since the last
-    purchase" (+ raises the prediction, - lowers it)."""
+    """Each customer's ``n`` strongest drivers in words, strongest first, e.g. "spend in the last 90 days (raises);
+    days since the last purchase (lowers)": whether the feature raises or lowers this customer's prediction."""
     values = contributions.to_numpy()
     order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :n]
     picked = np.take_along_axis(values, order, axis=1)
     names = np.asarray([FEATURE_WORDS.get(c, c) for c in contributions.columns], dtype=object)
-    parts = np.where(picked >= 0, "+ ", "- ").astype(object) + names[order]
+    parts = names[order] + np.where(picked >= 0, " (raises)", " (lowers)").astype(object)
     # Ordered by size, so once a contribution is zero every later one is too.
     texts = np.full(len(values), "", dtype=object)
     for column in range(order.shape[1]):

@@ -129,6 +129,11 @@ class Settings:
         return self.horizon * days_per_unit(self.time_unit) / 7.0
 
     @property
+    def interval_text(self) -> str:
+        """The interval level in words, e.g. "80 % interval"."""
+        return f"{100 * self.interval:g} % interval"
+
+    @property
     def horizon_text(self) -> str:
         """The horizon in words, e.g. "12 months"."""
         return f"{self.horizon:g} {TIME_UNIT_NAMES[normalise_time_unit(self.time_unit)]}"
@@ -558,7 +563,7 @@ def _assemble(
         tracking=tested.tracking if tested is not None else empty,
         conditional=tested.conditional if tested is not None else empty,
         segments=segments,
-        insights=insights(predictions, total, settings.horizon_text, drivers.get("importance"), metrics),
+        insights=insights(predictions, total, settings, drivers.get("importance"), metrics),
         drivers=drivers,
         models=models,
         learned_model=result.learned_model,

@@ -166,11 +166,24 @@ def test_segments_have_counts_shares_and_actions(cdnow_run: clv.Results) -> None
 def test_insights_are_sentences_built_from_the_run(cdnow_run: clv.Results) -> None:
     text = "\n".join(cdnow_run.insights)
     total = cdnow_run.total[0]
-    assert f"{total:,.0f}" in text and "23,570 customers" in text and "12 months" in text
+    assert f"${total:,.0f}" in text and "23,570 customers" in text and "12 months" in text
+    assert "80 % interval $" in text
     top = cdnow_run.predictions["clv"].nlargest(4_714).sum() / cdnow_run.predictions["clv"].sum()
     assert f"hold {top:.0%} of the predicted value" in text
     assert "at risk of churning" in text and "What drives predicted value most" in text
     assert all(line.endswith(".") for line in cdnow_run.insights)
+
+
+def test_customer_drivers_say_in_words_which_way_each_feature_pushes(cdnow_run: clv.Results) -> None:
+    drivers = cdnow_run.drivers["customers"]["drivers"]
+    words = set(cdnow_run.drivers["importance"]["description"])
+    parts = [part for text in drivers[drivers != ""] for part in text.split("; ")]
+    assert parts and all(part.endswith((" (raises)", " (lowers)")) for part in parts)
+    assert {part.rsplit(" (", 1)[0] for part in parts} <= words
+    # Features push some customers up and others down.
+    assert any(part.endswith("(lowers)") for part in parts) and any(
+        part.endswith("(raises)") for part in parts
+    )
 
 
 def test_saved_learned_model_predicts_like_the_original(cdnow_run: clv.Results, tmp_path: Path) -> None:

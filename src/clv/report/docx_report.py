@@ -15,6 +15,7 @@ from docx import Document
 from docx.document import Document as WordDocument
 from docx.shared import Inches
 
+from clv.insights import money
 from clv.pipeline import Results
 from clv.report import charts
 
@@ -68,16 +69,16 @@ def build_run_report(results: Results, title: str = "Customer lifetime value rep
             "figure": [
                 "Customers",
                 "Predicted value",
-                "80 % interval",
+                results.settings.interval_text.capitalize(),
                 "Average per customer",
                 "Share held by the top 20 %",
                 "Customers at high churn risk",
             ],
             "value": [
                 f"{len(predictions):,}",
-                f"{total:,.0f}",
-                f"{low:,.0f} to {high:,.0f}",
-                f"{predictions['clv'].mean():,.2f}",
+                money(total),
+                f"{money(low)} to {money(high)}",
+                money(predictions["clv"].mean()),
                 f"{top_share:.0%}",
                 f"{int((predictions['churn_risk'].astype(str) == 'High risk').sum()):,}",
             ],

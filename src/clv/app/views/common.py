@@ -1,4 +1,4 @@
-"""Helpers shared by the views: user-facing error display and number formats."""
+"""Helpers shared by the views: user-facing error display and the need-data guard."""
 
 from __future__ import annotations
 
@@ -28,11 +28,6 @@ def user_errors(action: str) -> Iterator[None]:
         st.error(
             f"Something went wrong while {action}. The details were logged; please try again or send feedback."
         )
-
-
-def money(value: float) -> str:
-    """``$12,345`` (cents only under 100)."""
-    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
 
 
 def need_data(then: Callable[[], None]) -> None:

@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from clv.app import state
-from clv.app.views.common import money, need_data
+from clv.app.views.common import need_data
 from clv.config import TIME_UNIT_NAMES, normalise_time_unit
+from clv.insights import money
 from clv.pipeline import Results
 from clv.report import charts
 from clv.segment import DEFAULT_TIER_CUTOFFS
@@ -37,7 +38,7 @@ def _results() -> None:
         columns[1].metric(
             "Predicted value",
             money(total),
-            help=f"Over {results.settings.horizon_text}; 80 % interval {money(low)} to {money(high)}",
+            help=f"Over {results.settings.horizon_text}; {results.settings.interval_text} {money(low)} to {money(high)}",
         )
         columns[2].metric("Per customer", money(predictions["clv"].mean()), help="Average predicted value")
         columns[3].metric(
@@ -48,7 +49,7 @@ def _results() -> None:
         )
     st.caption(
         f"Predicted value over {results.settings.horizon_text}: {money(total)}, "
-        f"80 % interval {money(low)} to {money(high)}."
+        f"{results.settings.interval_text} {money(low)} to {money(high)}."
     )
     for finding in results.insights:
         st.markdown(f"- {_escape(finding)}")
@@ -67,13 +68,18 @@ def _results() -> None:
             risky.head(200),
             width="stretch",
             hide_index=True,
-            column_config=_column_config(_unit_name(results)),
+            column_config=_column_config(results),
         )
     with tabs[3]:
         _quality(results)
     with tabs[4]:
         if results.drivers:
             st.altair_chart(charts.importance_chart(results.drivers["importance"]), width="stretch")
+            st.caption(
+                "Each customer's strongest drivers of the learned model's forecast, strongest first: "
+                "(raises) pushes their predicted value up, (lowers) pulls it down. First 500 customers; "
+                "look one up in Customer lookup."
+            )
             st.dataframe(results.drivers["customers"].head(500), width="stretch", hide_index=True)
         else:
             st.info("Drivers come from the learned model, which did not run (see Model quality for why).")
@@ -84,7 +90,7 @@ def _results() -> None:
         filtered(predictions),
         width="stretch",
         hide_index=True,
-        column_config=_column_config(_unit_name(results)),
+        column_config=_column_config(results),
     )
 
 
@@ -158,7 +164,7 @@ def _lookup(results: Results) -> None:
     columns[0].metric(
         "Predicted value",
         money(row["clv"]),
-        help=f"80 % interval {money(row['clv_low'])} to {money(row['clv_high'])}",
+        help=f"{results.settings.interval_text} {money(row['clv_low'])} to {money(row['clv_high'])}",
     )
     columns[1].metric("Probability still active", f"{row['p_alive']:.0%}")
     columns[2].metric(
@@ -216,7 +222,9 @@ def _unit_name(results: Results) -> str:
     return TIME_UNIT_NAMES[normalise_time_unit(results.settings.time_unit)]
 
 
-def _column_config(unit: str) -> dict[str, Any]:
+def _column_config(results: Results) -> dict[str, Any]:
+    unit = _unit_name(results)
+    level = f"{100 * results.settings.interval:g} %"
     return {
         "customer_id": st.column_config.TextColumn("customer id"),
         "frequency": st.column_config.NumberColumn("repeat purchases", format="%d"),
@@ -233,8 +241,8 @@ def _column_config(unit: str) -> dict[str, Any]:
         "expected_purchases": st.column_config.NumberColumn("expected purchases", format="%.2f"),
         "expected_avg_value": st.column_config.NumberColumn("expected spend per purchase", format="dollar"),
         "clv": st.column_config.NumberColumn("predicted value", format="dollar"),
-        "clv_low": st.column_config.NumberColumn("value low (80 %)", format="dollar"),
-        "clv_high": st.column_config.NumberColumn("value high (80 %)", format="dollar"),
+        "clv_low": st.column_config.NumberColumn(f"value low ({level})", format="dollar"),
+        "clv_high": st.column_config.NumberColumn(f"value high ({level})", format="dollar"),
         "clv_probabilistic": st.column_config.NumberColumn("value, probabilistic", format="dollar"),
         "clv_learned": st.column_config.NumberColumn("value, learned", format="dollar"),
         "total_revenue": st.column_config.NumberColumn("past revenue", format="dollar"),
