@@ -92,8 +92,18 @@ def test_results_page_shows_kpis_every_tab_chart_and_filters() -> None:
     assert {"Customers", "Predicted value", "Per customer", "Top 20 % share", "High churn risk"} <= set(
         labels
     )
-    charts = app.get("vega_lite_chart")
-    assert len(charts) >= 7
+    # Only the open tab is drawn; open each in turn.
+    charts = list(app.get("vega_lite_chart"))
+    assert len(charts) == 2
+    for tab in ("Segments", "Churn", "Model quality", "Drivers", "Customer lookup"):
+        app.session_state["results_tab"] = tab
+        app.run()
+        assert not app.exception
+        charts += app.get("vega_lite_chart")
+        if tab == "Drivers":
+            drivers = next(f.value for f in app.dataframe if "drivers" in f.value)
+            assert drivers["drivers"].str.contains(r"\((?:raises|lowers)\)").any()
+    assert len(charts) >= 9
     titles = " ".join(str(c.proto.spec) for c in charts)
     for title in (
         "spread across customers",

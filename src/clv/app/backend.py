@@ -6,14 +6,16 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from clv.pipeline import Results
 from clv.storage import Database, database_url, open_database
 from clv.storage.events import record_event
 from clv.storage.runs import record_run
+
+if TYPE_CHECKING:
+    from clv.pipeline import Results
 
 LOGGER = logging.getLogger("clv.app")
 SUBMISSIONS_PER_WINDOW = 3

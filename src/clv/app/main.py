@@ -1,22 +1,19 @@
-"""The app's entry: page set-up, a small stylesheet for metric cards, and the navigation."""
+"""The app's entry: page set-up, a small stylesheet for metric cards, and the navigation.
+
+Page modules are imported when their page is first shown, and the modelling stack (``clv.pipeline``: LightGBM,
+SciPy) is imported on a background thread at start-up: the Data page appears without waiting for either.
+"""
 
 from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
 
 import streamlit as st
 
 from clv.app import backend
-from clv.app.views import (
-    admin,
-    contact,
-    dashboards,
-    data,
-    docs,
-    export,
-    feature_request,
-    feedback,
-    predict,
-    results,
-)
+from clv.app.views import admin
 
 STYLE = """
 <style>
@@ -28,20 +25,44 @@ STYLE = """
 """
 
 
+def view(name: str, function: str = "render") -> Callable[[], None]:
+    """The page function ``function`` of ``clv.app.views.<name>``, imported on first call."""
+
+    def run() -> None:
+        getattr(importlib.import_module(f"clv.app.views.{name}"), function)()
+
+    run.__name__ = f"{name}_{function}"
+    return run
+
+
+# Once per process (a module runs once; Streamlit re-runs app.py, not this module).
+threading.Thread(
+    target=importlib.import_module, args=("clv.pipeline",), name="clv-warm-up", daemon=True
+).start()
+
+
 DASHBOARDS = [
     st.Page(
-        dashboards.feedback_inbox, title="Feedback inbox", icon=":material/inbox:", url_path="admin-feedback"
+        view("dashboards", "feedback_inbox"),
+        title="Feedback inbox",
+        icon=":material/inbox:",
+        url_path="admin-feedback",
     ),
     st.Page(
-        dashboards.request_board,
+        view("dashboards", "request_board"),
         title="Feature requests",
         icon=":material/view_kanban:",
         url_path="admin-requests",
     ),
-    st.Page(dashboards.usage, title="Usage", icon=":material/monitoring:", url_path="admin-usage"),
-    st.Page(dashboards.audit_log, title="Audit log", icon=":material/history:", url_path="admin-audit"),
+    st.Page(view("dashboards", "usage"), title="Usage", icon=":material/monitoring:", url_path="admin-usage"),
     st.Page(
-        dashboards.model_runs, title="Model runs", icon=":material/model_training:", url_path="admin-runs"
+        view("dashboards", "audit_log"), title="Audit log", icon=":material/history:", url_path="admin-audit"
+    ),
+    st.Page(
+        view("dashboards", "model_runs"),
+        title="Model runs",
+        icon=":material/model_training:",
+        url_path="admin-runs",
     ),
 ]
 
@@ -52,23 +73,23 @@ def main() -> None:
     st.markdown(STYLE, unsafe_allow_html=True)
     pages = {
         "Analysis": [
-            st.Page(data.render, title="Data", icon=":material/upload_file:", url_path="data", default=True),
-            st.Page(predict.render, title="Predict", icon=":material/play_circle:", url_path="predict"),
-            st.Page(results.render, title="Results", icon=":material/insights:", url_path="results"),
-            st.Page(export.render, title="Export", icon=":material/download:", url_path="export"),
+            st.Page(view("data"), title="Data", icon=":material/upload_file:", url_path="data", default=True),
+            st.Page(view("predict"), title="Predict", icon=":material/play_circle:", url_path="predict"),
+            st.Page(view("results"), title="Results", icon=":material/insights:", url_path="results"),
+            st.Page(view("export"), title="Export", icon=":material/download:", url_path="export"),
         ],
         "Help": [
             st.Page(
-                docs.render, title="Documentation", icon=":material/menu_book:", url_path="documentation"
+                view("docs"), title="Documentation", icon=":material/menu_book:", url_path="documentation"
             ),
-            st.Page(feedback.render, title="Feedback", icon=":material/rate_review:", url_path="feedback"),
+            st.Page(view("feedback"), title="Feedback", icon=":material/rate_review:", url_path="feedback"),
             st.Page(
-                feature_request.render,
+                view("feature_request"),
                 title="Request a feature",
                 icon=":material/lightbulb:",
                 url_path="request",
             ),
-            st.Page(contact.render, title="Contact", icon=":material/mail:", url_path="contact"),
+            st.Page(view("contact"), title="Contact", icon=":material/mail:", url_path="contact"),
             st.Page(admin.render, title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
         ],
     }

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from clv.data import CleaningReport, Transactions
-from clv.pipeline import Results, Settings
+
+if TYPE_CHECKING:  # clv.pipeline (LightGBM, SciPy) is imported when a page first needs it, not at start-up
+    from clv.pipeline import Results, Settings
 
 
 @dataclass
@@ -60,6 +63,8 @@ def store_results(value: Results) -> None:
 
 def current_settings() -> Settings:
     """The prediction settings chosen on the Predict page (defaults until changed)."""
+    from clv.pipeline import Settings
+
     value = st.session_state.get("prediction_settings")
     return value if isinstance(value, Settings) else Settings()
 

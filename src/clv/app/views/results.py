@@ -53,38 +53,31 @@ def _results() -> None:
     )
     for finding in results.insights:
         st.markdown(f"- {_escape(finding)}")
-    tabs = st.tabs(["Overview", "Segments", "Churn", "Model quality", "Drivers", "Customer lookup"])
+    # Only the open tab is drawn (each tab switch reruns the page): the browser draws two charts, not ten.
+    tabs = st.tabs(
+        ["Overview", "Segments", "Churn", "Model quality", "Drivers", "Customer lookup"],
+        key="results_tab",
+        on_change="rerun",
+    )
     with tabs[0]:
-        st.altair_chart(charts.clv_distribution(predictions), width="stretch")
-        st.altair_chart(charts.concentration_curve(predictions), width="stretch")
+        if tabs[0].open:
+            st.altair_chart(charts.clv_distribution(predictions), width="stretch")
+            st.altair_chart(charts.concentration_curve(predictions), width="stretch")
     with tabs[1]:
-        _segments(results)
+        if tabs[1].open:
+            _segments(results)
     with tabs[2]:
-        st.altair_chart(charts.churn_heatmap(predictions, _unit_name(results)), width="stretch")
-        st.subheader("High-value customers at risk")
-        valuable = predictions[predictions["value_tier"].astype(str) != "Rest"]
-        risky = valuable[valuable["churn_risk"].astype(str) != "Low risk"].sort_values("clv", ascending=False)
-        st.dataframe(
-            risky.head(200),
-            width="stretch",
-            hide_index=True,
-            column_config=_column_config(results),
-        )
+        if tabs[2].open:
+            _churn(results)
     with tabs[3]:
-        _quality(results)
+        if tabs[3].open:
+            _quality(results)
     with tabs[4]:
-        if results.drivers:
-            st.altair_chart(charts.importance_chart(results.drivers["importance"]), width="stretch")
-            st.caption(
-                "Each customer's strongest drivers of the learned model's forecast, strongest first: "
-                "(raises) pushes their predicted value up, (lowers) pulls it down. First 500 customers; "
-                "look one up in Customer lookup."
-            )
-            st.dataframe(results.drivers["customers"].head(500), width="stretch", hide_index=True)
-        else:
-            st.info("Drivers come from the learned model, which did not run (see Model quality for why).")
+        if tabs[4].open:
+            _drivers(results)
     with tabs[5]:
-        _lookup(results)
+        if tabs[5].open:
+            _lookup(results)
     st.subheader("Predictions")
     st.dataframe(
         filtered(predictions),
@@ -92,6 +85,28 @@ def _results() -> None:
         hide_index=True,
         column_config=_column_config(results),
     )
+
+
+def _churn(results: Results) -> None:
+    predictions = results.predictions
+    st.altair_chart(charts.churn_heatmap(predictions, _unit_name(results)), width="stretch")
+    st.subheader("High-value customers at risk")
+    valuable = predictions[predictions["value_tier"].astype(str) != "Rest"]
+    risky = valuable[valuable["churn_risk"].astype(str) != "Low risk"].sort_values("clv", ascending=False)
+    st.dataframe(risky.head(200), width="stretch", hide_index=True, column_config=_column_config(results))
+
+
+def _drivers(results: Results) -> None:
+    if not results.drivers:
+        st.info("Drivers come from the learned model, which did not run (see Model quality for why).")
+        return
+    st.altair_chart(charts.importance_chart(results.drivers["importance"]), width="stretch")
+    st.caption(
+        "Each customer's strongest drivers of the learned model's forecast, strongest first: "
+        "(raises) pushes their predicted value up, (lowers) pulls it down. First 500 customers; "
+        "look one up in Customer lookup."
+    )
+    st.dataframe(results.drivers["customers"].head(500), width="stretch", hide_index=True)
 
 
 def _segments(results: Results) -> None:
