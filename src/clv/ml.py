@@ -35,7 +35,7 @@ SINGLE_THREAD_ROWS = 200_000
 FLOOR = 1e-9
 BASE_FEATURE = "probabilistic_forecast"
 FEATURE_WORDS: dict[str, str] = {
-    BASE_FEATURE: "forecast from purchase history (purchase and spend models)",
+    BASE_FEATURE: "the purchase and spend models' forecast",
     "frequency": "number of repeat purchases",
     "recency_days": "time between first and last purchase",
     "tenure_days": "time as a customer",
