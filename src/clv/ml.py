@@ -16,8 +16,12 @@ forecast's own share, turned into a customer's top drivers in words.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import lightgbm as lgb
 import numpy as np
@@ -114,6 +118,25 @@ def _from_raw(objective: str, raw: np.ndarray, base: np.ndarray) -> np.ndarray:
     return np.maximum(raw + start, 0.0) if objective == "regression" else np.exp(raw + start)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+# LightGBM is not safe to call from two threads at once: it sets OpenMP's thread count for the whole process, and
+# training on one thread while another predicted crashed the interpreter (a run's backtest thread). Every call into
+# LightGBM holds this lock; DuckDB queries and model fits still overlap.
+_LIGHTGBM_LOCK = threading.RLock()
+
+
+def one_lightgbm_call_at_a_time(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` holding the process-wide LightGBM lock."""
+
+    @wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _LIGHTGBM_LOCK:
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
 @dataclass
 class LearnedModel:
     """A fitted LightGBM booster, its objective, feature names and the validation scores of the objectives."""
@@ -123,12 +146,14 @@ class LearnedModel:
     features: list[str]
     validation: dict[str, float] = field(default_factory=dict)
 
+    @one_lightgbm_call_at_a_time
     def predict(self, features: pd.DataFrame, base: np.ndarray) -> np.ndarray:
         """Predicted revenue over the training window's length (currency), given the probabilistic ``base``
         forecast of that revenue for the same customers."""
         raw = self.booster.predict(features[self.features], raw_score=True)
         return _from_raw(self.objective, np.asarray(raw), base)
 
+    @one_lightgbm_call_at_a_time
     def contributions(self, features: pd.DataFrame, base: np.ndarray) -> pd.DataFrame:
         """Each feature's contribution to each customer's raw score (log scale for Poisson/Tweedie, currency for
         squared error): LightGBM's SHAP values, plus ``probabilistic_forecast``, the starting forecast's
@@ -139,15 +164,18 @@ class LearnedModel:
         frame.insert(0, BASE_FEATURE, start - start.mean())
         return frame
 
+    @one_lightgbm_call_at_a_time
     def save(self, path: str | Path) -> None:
         """Write the booster in LightGBM's text format (the objective and features travel inside it)."""
         self.booster.save_model(str(path))
 
+    @one_lightgbm_call_at_a_time
     def to_text(self) -> str:
         """The booster in LightGBM's text format, as :meth:`save` writes it."""
         return str(self.booster.model_to_string())
 
     @classmethod
+    @one_lightgbm_call_at_a_time
     def load(cls, path: str | Path) -> LearnedModel:
         """Read a booster written by :meth:`save`."""
         try:
@@ -156,6 +184,7 @@ class LearnedModel:
             raise ModelFileError(f"{path} is not a LightGBM text model: {error}") from error
 
     @classmethod
+    @one_lightgbm_call_at_a_time
     def from_text(cls, text: str) -> LearnedModel:
         """The model from :meth:`to_text` output."""
         try:
@@ -181,6 +210,7 @@ class ObjectiveChoice:
     validation_prediction: np.ndarray
 
 
+@one_lightgbm_call_at_a_time
 def choose_objective(data: TrainingSet, validation: TrainingSet, seed: int = 0) -> ObjectiveChoice:
     """Train each objective on ``data`` with early stopping on ``validation`` (mean Poisson deviance) and keep the
     best; its number of trees is the early-stopping optimum (at least ``MIN_ROUNDS``)."""
@@ -222,6 +252,7 @@ def choose_objective(data: TrainingSet, validation: TrainingSet, seed: int = 0) 
     return ObjectiveChoice(chosen, rounds, scores, model, prediction)
 
 
+@one_lightgbm_call_at_a_time
 def train(data: TrainingSet, objective: str, rounds: int, seed: int = 0) -> LearnedModel:
     """Fit LightGBM with ``objective`` for ``rounds`` trees, starting from ``data.base``."""
     _check_rows(data)
