@@ -16,6 +16,7 @@ forecast's own share, turned into a customer's top drivers in words.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -158,7 +159,11 @@ class LearnedModel:
         """Each feature's contribution to each customer's raw score (log scale for Poisson/Tweedie, currency for
         squared error): LightGBM's SHAP values, plus ``probabilistic_forecast``, the starting forecast's
         distance from its mean over the customers."""
-        values = np.asarray(self.booster.predict(features[self.features], pred_contrib=True))
+        # Rows are explained independently (the same values on any number of threads); no other LightGBM work runs
+        # meanwhile (the lock), so use every core.
+        values = np.asarray(
+            self.booster.predict(features[self.features], pred_contrib=True, num_threads=os.cpu_count() or 1)
+        )
         frame = pd.DataFrame(values[:, :-1], index=features.index, columns=self.features)
         start = _init_score(self.objective, base)
         frame.insert(0, BASE_FEATURE, start - start.mean())
@@ -210,7 +215,6 @@ class ObjectiveChoice:
     validation_prediction: np.ndarray
 
 
-@one_lightgbm_call_at_a_time
 def choose_objective(data: TrainingSet, validation: TrainingSet, seed: int = 0) -> ObjectiveChoice:
     """Train each objective on ``data`` with early stopping on ``validation`` (mean Poisson deviance) and keep the
     best; its number of trees is the early-stopping optimum (at least ``MIN_ROUNDS``)."""
@@ -219,30 +223,32 @@ def choose_objective(data: TrainingSet, validation: TrainingSet, seed: int = 0) 
     fitted: dict[str, tuple[lgb.Booster, int, np.ndarray]] = {}
     scores: dict[str, float] = {}
     # Binned once for all objectives; only the starting scores change between them.
-    train_set = lgb.Dataset(
-        data.features,
-        data.target.to_numpy(float),
-        params=_params(OBJECTIVES[0], seed, len(data)),
-        free_raw_data=False,
-    ).construct()
-    valid_set = lgb.Dataset(
-        validation.features[names],
-        validation.target.to_numpy(float),
-        reference=train_set,
-        free_raw_data=False,
-    ).construct()
+    with _LIGHTGBM_LOCK:
+        train_set = lgb.Dataset(
+            data.features,
+            data.target.to_numpy(float),
+            params=_params(OBJECTIVES[0], seed, len(data)),
+            free_raw_data=False,
+        ).construct()
+        valid_set = lgb.Dataset(
+            validation.features[names],
+            validation.target.to_numpy(float),
+            reference=train_set,
+            free_raw_data=False,
+        ).construct()
     for objective in OBJECTIVES:
-        train_set.set_init_score(_init_score(objective, data.base))
-        valid_set.set_init_score(_init_score(objective, validation.base))
-        booster = lgb.train(
-            {**_params(objective, seed, len(data)), "metric": "poisson"},
-            train_set,
-            num_boost_round=MAX_ROUNDS,
-            valid_sets=[valid_set],
-            callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
-        )
-        rounds = max(int(booster.best_iteration or MAX_ROUNDS), MIN_ROUNDS)
-        raw = booster.predict(validation.features[names], num_iteration=rounds, raw_score=True)
+        with _LIGHTGBM_LOCK:  # one objective at a time, so another thread's LightGBM work can come in between
+            train_set.set_init_score(_init_score(objective, data.base))
+            valid_set.set_init_score(_init_score(objective, validation.base))
+            booster = lgb.train(
+                {**_params(objective, seed, len(data)), "metric": "poisson"},
+                train_set,
+                num_boost_round=MAX_ROUNDS,
+                valid_sets=[valid_set],
+                callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+            )
+            rounds = max(int(booster.best_iteration or MAX_ROUNDS), MIN_ROUNDS)
+            raw = booster.predict(validation.features[names], num_iteration=rounds, raw_score=True)
         prediction = _from_raw(objective, np.asarray(raw), validation.base)
         scores[objective] = poisson_deviance(validation.target.to_numpy(float), prediction)
         fitted[objective] = (booster, rounds, prediction)
