@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import vl_convert
+
 import clv
 from clv.report import charts
 
@@ -21,3 +25,11 @@ def test_importance_chart_shows_whole_driver_names(cdnow_run: clv.Results) -> No
     longest = max(len(d) for d in cdnow_run.drivers["importance"]["description"].head(12))
     # About 6 px per character at the axis font size: the label limit must fit the longest driver.
     assert spec["encoding"]["y"]["axis"]["labelLimit"] >= 6 * longest
+
+
+def test_value_histogram_axis_labels_are_distinct_amounts(cdnow_run: clv.Results) -> None:
+    """Rendered (vl-convert, no browser): a log axis from cents to thousands must not show "$0" twice."""
+    svg = vl_convert.vegalite_to_svg(charts.clv_distribution(cdnow_run.predictions).to_dict())
+    labels = re.findall(r">(\$[\d,.]+)</text>", svg)
+    assert len(labels) >= 4 and len(labels) == len(set(labels)), labels
+    assert "$1" in labels and "$1,000" in labels

@@ -49,8 +49,9 @@ def clv_distribution(predictions: pd.DataFrame) -> alt.Chart:
             x=alt.X(
                 "low:Q",
                 scale=alt.Scale(type="log"),
-                title="Predicted value per customer ($, log scale)",
-                axis=alt.Axis(format="$,.0f"),
+                title="Predicted value per customer ($, log scale; under $0.01 counted at $0.01)",
+                # Cents on the sub-dollar ticks ($0.01, $0.1), none on whole dollars ($1, $1,000).
+                axis=alt.Axis(format="$,.2~f"),
             ),
             x2="high:Q",
             y=alt.Y("bottom:Q", title="Customers"),
