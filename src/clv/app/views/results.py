@@ -151,6 +151,8 @@ def _quality(results: Results) -> None:
         metrics,
         width="stretch",
         column_config={
+            "spearman": st.column_config.NumberColumn("Spearman", format="%.3f"),
+            "gini": st.column_config.NumberColumn("Gini", format="%.3f"),
             "decile_mape": st.column_config.NumberColumn("decile MAPE", format="percent"),
             "top10_share": st.column_config.NumberColumn("top 10 % capture", format="percent"),
             "top20_share": st.column_config.NumberColumn("top 20 % capture", format="percent"),
