@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import clv
+from clv import ensemble
 from clv.data import load_customer_summary
 from clv.errors import DataValidationError
 from clv.pipeline import PREDICTION_COLUMNS
@@ -184,6 +185,20 @@ def test_customer_drivers_say_in_words_which_way_each_feature_pushes(cdnow_run: 
     assert any(part.endswith("(lowers)") for part in parts) and any(
         part.endswith("(raises)") for part in parts
     )
+
+
+def test_large_logs_train_the_learned_model_on_a_hash_sample(
+    cdnow_master_log: clv.data.Transactions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ensemble, "LEARNING_SAMPLE_CUSTOMERS", 5_000)
+    settings = clv.Settings(horizon=12, time_unit="M", backtest=False)
+    first, second = clv.run(cdnow_master_log, settings), clv.run(cdnow_master_log, settings)
+    note = next(n for n in first.metadata["notes"] if "hash sample" in n)
+    sampled = int(note.split(": ")[1].split(" of ")[0].replace(",", ""))
+    assert 4_000 < sampled < 6_000 and "all customers are forecast" in note
+    learned = first.predictions["clv_learned"]
+    assert len(learned) == 23_570 and np.isfinite(learned).all() and (learned > 0).mean() > 0.5
+    pd.testing.assert_frame_equal(first.predictions, second.predictions)
 
 
 def test_saved_learned_model_predicts_like_the_original(cdnow_run: clv.Results, tmp_path: Path) -> None:
