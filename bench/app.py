@@ -23,13 +23,14 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
+
+from clv.app.serve import streamlit_command
 
 ROOT = Path(__file__).parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -141,18 +142,7 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="clv-bench-data-"))
     started = time.perf_counter()
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none",
-        ],
+        streamlit_command(port, headless=True),
         cwd=ROOT,
         env={**os.environ, "CLV_DATA_DIR": str(data_dir)},
         stdout=subprocess.DEVNULL,

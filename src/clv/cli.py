@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -416,10 +415,9 @@ def report(
 @app.command("app", epilog=_examples("clv app", "clv app --port 8502"))
 def app_command(port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501) -> None:
     """Start the web app (Streamlit) on the bundled CDNOW data."""
-    entry = Path(__file__).resolve().parents[2] / "app.py"
-    raise typer.Exit(
-        subprocess.call([sys.executable, "-m", "streamlit", "run", str(entry), f"--server.port={port}"])
-    )
+    from clv.app.serve import streamlit_command
+
+    raise typer.Exit(subprocess.call(streamlit_command(port)))
 
 
 def main() -> None:
