@@ -27,6 +27,7 @@ from rich.table import Table
 
 import clv
 from clv.admin_cli import admin_app
+from clv.batch import predict_to_file
 from clv.data import connect, load_transactions, summarize
 from clv.datasets import load_cdnow, synthetic
 from clv.errors import ConvergenceError, DataValidationError, ModelFileError
@@ -253,7 +254,9 @@ def predict(
     no_backtest: Annotated[bool, typer.Option("--no-backtest", help="Skip the backtest.")] = False,
     run_dir: Annotated[
         Path | None,
-        typer.Option(help="Also save the whole run (Parquet, JSON, LightGBM text); DuckDB engine."),
+        typer.Option(
+            help="Also save the whole run (Parquet, JSON, LightGBM text), which holds every prediction in memory; DuckDB engine."
+        ),
     ] = None,
     engine: Annotated[
         Engine, typer.Option(help="duckdb (this machine) or spark (local Spark or a cluster).")
@@ -289,20 +292,25 @@ def predict(
         else:
             log, _ = load_transactions(Path(source), connection=connect(memory_limit))
             with _progress("predicting") as progress:
-                results = clv.run(log, settings, progress=progress)
-            _write(results.predictions, Path(output))
-            if run_dir is not None:
-                results.save(run_dir)
+                if run_dir is not None:  # the whole run, held in memory, then saved
+                    results = clv.run(log, settings, progress=progress)
+                    _write(results.predictions, Path(output))
+                    results.save(run_dir)
+                    customers, total, metadata = len(results.predictions), results.total, results.metadata
+                    findings = results.insights
+                else:  # the predictions written part by part as customers are scored
+                    written = predict_to_file(log, output, settings, progress=progress)
+                    customers, total, metadata = written.customers, written.total, written.metadata
+                    findings = written.insights
             summary = {
                 "engine": engine.value,
-                "customers": len(results.predictions),
-                "total": results.total[0],
-                "total_low": results.total[1],
-                "total_high": results.total[2],
-                "purchase_model": results.metadata["purchase_model"],
+                "customers": customers,
+                "total": total[0],
+                "total_low": total[1],
+                "total_high": total[2],
+                "purchase_model": metadata["purchase_model"],
                 "output": output,
             }
-            findings = results.insights
         if as_json:
             _emit(summary)
         else:

@@ -44,9 +44,6 @@ TIME_UNIT = "W"
 MIN_WINDOW_WEEKS = 4.0
 MIN_LEARNING_CUSTOMERS = 200
 STACKED_WINDOWS = 3
-LEARNING_SAMPLE_CUSTOMERS = 300_000
-"""Most customers per training window. Beyond it the learned model trains on a fixed share of them chosen by a hash of
-the customer id (memory and time of training grow with its rows); every customer is still forecast."""
 
 
 def one_blas_thread() -> threadpool_limits:
@@ -113,10 +110,6 @@ class History:
         if day not in self._features:
             self._features[day] = feature_table(self.log, day)
         return self._features[day]
-
-    def forget_features(self, cutoff: pd.Timestamp) -> None:
-        """Drop the feature table kept for ``cutoff`` (it is computed again if asked for)."""
-        self._features.pop(_day(cutoff), None)
 
     def revenue(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
         """Each customer's revenue on the days in ``(start, end]``."""
@@ -201,6 +194,20 @@ def fit_spend_model(summary: pd.DataFrame, notes: list[str], weights: np.ndarray
     model, left_out = _spend_model(summary, weights)
     _note_left_out(left_out, notes)
     return model
+
+
+def fit_on_statistics(
+    statistics: pd.DataFrame, candidates: tuple[str, ...], horizon_weeks: float, notes: list[str]
+) -> tuple[PurchaseModel, GammaGamma, pd.DataFrame]:
+    """The spend model, the purchase models compared and the one chosen (:func:`choose_purchase_model`), fitted on
+    the distinct (frequency, recency, T, monetary_value) rows of a summary in weeks with their number of customers
+    (``weight``): exactly the likelihoods and forecasts of the fits on every customer (the estimators compress
+    identical customers the same way). Returns the chosen purchase model, the spend model and the comparison table."""
+    weights = statistics["weight"].to_numpy()
+    comparison = compare_models(statistics, candidates, weights)
+    spend_model = fit_spend_model(statistics, notes, weights)
+    forecasts = choose_purchase_model(comparison, spend_model, statistics, horizon_weeks, notes, weights)
+    return comparison.models[next(iter(forecasts))], spend_model, comparison.table
 
 
 def _spend_model(summary: pd.DataFrame, weights: np.ndarray | None = None) -> tuple[GammaGamma, int]:
@@ -423,12 +430,6 @@ def train_learned(
             f"learned model skipped: the {model_name} forecast over {window:.0f} weeks is not finite"
         )
         return None
-    customers_seen = len(history.summary(cutoffs[0]))
-    if len(sets[0]) < customers_seen:
-        notes.append(
-            f"learned model trained on a hash sample of customers: {len(sets[0]):,} of {customers_seen:,} in the "
-            f"latest window (at most about {LEARNING_SAMPLE_CUSTOMERS:,} a window); all customers are forecast"
-        )
     validation = sets[0]
     choice = choose_objective(_stack(sets[1 : STACKED_WINDOWS + 1]), validation, seed=seed)
     recent = _stack(sets[:STACKED_WINDOWS])
@@ -474,12 +475,8 @@ def apply_learned(result: Forecast, fit: LearnedFit, features: pd.DataFrame) -> 
 def _training_set(history: History, cutoff: pd.Timestamp, window: float, model_name: str) -> TrainingSet:
     """Features at ``cutoff``, revenue in the next ``window`` weeks, and the probabilistic forecast of it made at
     ``cutoff`` (the purchase and spend models refitted there)."""
-    everyone = history.features(cutoff)
-    chosen = _learning_sample(everyone.index)
-    if not chosen.all():
-        history.forget_features(cutoff)  # only the sample is kept, in the training set
     features, base = _learned_inputs(
-        everyone[chosen],
+        history.features(cutoff),
         history.summary(cutoff),
         history.purchase_model(cutoff, model_name),
         history.spend_model(cutoff)[0],
@@ -489,15 +486,6 @@ def _training_set(history: History, cutoff: pd.Timestamp, window: float, model_n
         raise ConvergenceError(f"the {model_name} forecast at {cutoff.date()} is not a finite number")
     target = history.revenue(cutoff, cutoff + pd.Timedelta(weeks=window)).reindex(features.index).fillna(0.0)
     return TrainingSet(features, target, base)
-
-
-def _learning_sample(customers: pd.Index) -> np.ndarray:
-    """Which of ``customers`` train the learned model: all up to ``LEARNING_SAMPLE_CUSTOMERS``, else those whose id
-    hashes into that share of the hash range (a fixed hash: the choice depends on neither order nor run)."""
-    if len(customers) <= LEARNING_SAMPLE_CUSTOMERS:
-        return np.ones(len(customers), dtype=bool)
-    hashes = pd.util.hash_pandas_object(customers, index=False).to_numpy() >> np.uint64(11)  # 53 bits
-    return hashes < np.uint64(int(LEARNING_SAMPLE_CUSTOMERS / len(customers) * 2**53))
 
 
 def _learned_inputs(

@@ -140,12 +140,15 @@ def one_lightgbm_call_at_a_time(function: Callable[P, R]) -> Callable[P, R]:
 
 @dataclass
 class LearnedModel:
-    """A fitted LightGBM booster, its objective, feature names and the validation scores of the objectives."""
+    """A fitted LightGBM booster, its objective, feature names, the validation scores of the objectives, and the
+    mean starting score of its training rows (the reference of the starting forecast's contribution; None for a
+    model read from text, whose contributions are then relative to the explained customers' mean)."""
 
     booster: lgb.Booster
     objective: str
     features: list[str]
     validation: dict[str, float] = field(default_factory=dict)
+    base_reference: float | None = None
 
     @one_lightgbm_call_at_a_time
     def predict(self, features: pd.DataFrame, base: np.ndarray) -> np.ndarray:
@@ -158,7 +161,8 @@ class LearnedModel:
     def contributions(self, features: pd.DataFrame, base: np.ndarray) -> pd.DataFrame:
         """Each feature's contribution to each customer's raw score (log scale for Poisson/Tweedie, currency for
         squared error): LightGBM's SHAP values, plus ``probabilistic_forecast``, the starting forecast's
-        distance from its mean over the customers."""
+        distance from the training rows' mean (so a customer's contributions do not depend on who else is
+        explained)."""
         # Rows are explained independently (the same values on any number of threads); no other LightGBM work runs
         # meanwhile (the lock), so use every core.
         values = np.asarray(
@@ -166,7 +170,8 @@ class LearnedModel:
         )
         frame = pd.DataFrame(values[:, :-1], index=features.index, columns=self.features)
         start = _init_score(self.objective, base)
-        frame.insert(0, BASE_FEATURE, start - start.mean())
+        reference = self.base_reference if self.base_reference is not None else start.mean()
+        frame.insert(0, BASE_FEATURE, start - reference)
         return frame
 
     @one_lightgbm_call_at_a_time
@@ -267,7 +272,13 @@ def train(data: TrainingSet, objective: str, rounds: int, seed: int = 0) -> Lear
         lgb.Dataset(data.features, data.target.to_numpy(float), init_score=_init_score(objective, data.base)),
         num_boost_round=rounds,
     )
-    return LearnedModel(booster=booster, objective=objective, features=list(data.features.columns))
+    start = _init_score(objective, data.base)
+    return LearnedModel(
+        booster=booster,
+        objective=objective,
+        features=list(data.features.columns),
+        base_reference=float(start.mean()),
+    )
 
 
 def _check_rows(data: TrainingSet) -> None:
@@ -277,9 +288,10 @@ def _check_rows(data: TrainingSet) -> None:
         )
 
 
-def global_importance(contributions: pd.DataFrame) -> pd.DataFrame:
-    """Mean absolute contribution per feature, largest first, with the feature described in words."""
-    importance = contributions.abs().mean().sort_values(ascending=False)
+def global_importance(mean_absolute: pd.Series) -> pd.DataFrame:
+    """The features by their mean absolute contribution over the customers (``mean_absolute``, indexed by
+    feature), largest first, each described in words."""
+    importance = mean_absolute.sort_values(ascending=False)
     return pd.DataFrame(
         {
             "feature": importance.index,
@@ -303,4 +315,6 @@ def top_drivers(contributions: pd.DataFrame, n: int = 3) -> pd.Series:
         shown = np.abs(picked[:, column]) > 1e-12
         separator = np.where(texts == "", "", "; ").astype(object)
         texts = np.where(shown, texts + separator + parts[:, column], texts)
-    return pd.Series(texts, index=contributions.index, name="drivers")
+    # Few distinct texts: keep one string object per text, not one per customer.
+    codes, distinct = pd.factorize(texts)
+    return pd.Series(np.asarray(distinct, dtype=object)[codes], index=contributions.index, name="drivers")

@@ -19,9 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
@@ -29,41 +30,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clv.config import TIME_UNIT_NAMES, days_per_unit, normalise_time_unit
+from clv.config import days_per_unit
+from clv.data.summary import summary_statistics
 from clv.data.transactions import Transactions
-from clv.ensemble import (
-    TIME_UNIT,
-    Forecast,
-    History,
-    LearnedFit,
-    fit_spend_model,
-    forecast,
-    one_blas_thread,
-    probabilistic_forecast,
-)
+from clv.ensemble import TIME_UNIT, History, LearnedFit, fit_on_statistics, one_blas_thread, train_learned
 from clv.errors import DataValidationError, ModelFileError
 from clv.evaluate import Backtest, backtest
 from clv.insights import insights
-from clv.ml import LearnedModel, global_importance, top_drivers
-from clv.models import (
-    BetaGeo,
-    GammaGamma,
-    ModifiedBetaGeo,
-    ParetoNBD,
-    PurchaseModel,
-    compare_models,
-)
+from clv.ml import LearnedModel, global_importance
+from clv.models import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD, PurchaseModel
 from clv.models.base import Model
-from clv.models.compare import PURCHASE_MODELS
-from clv.models.value import total_interval, value_with_gradients
-from clv.segment import (
-    DEFAULT_CHURN_THRESHOLDS,
-    DEFAULT_TIER_CUTOFFS,
-    churn_bands,
-    rfm,
-    segment_table,
-    value_tiers,
-)
+from clv.scoring import ScoredPart, customer_parts, score_part, total_value
+from clv.segment import churn_bands, rfm, segment_table, value_tiers
+from clv.settings import Settings
 
 PREDICTION_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -86,67 +65,14 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
     "rfm_segment",
     "expected_next_purchase",
 )
+SEGMENT_COLUMNS: tuple[str, ...] = ("value_tier", "churn_risk", "rfm_score", "rfm_segment")
+SEGMENT_INPUTS: tuple[str, ...] = ("clv", "p_alive", "total_revenue", "frequency", "weeks_since_last")
+FINGERPRINT_COLUMNS: tuple[str, ...] = ("customer_id", "frequency", "recency", "T", "monetary_value")
 MIN_BACKTEST_WEEKS = 4.0
+SAMPLE_CUSTOMERS = 300_000
+"""Beyond this many customers at the observation end, the learned model is trained and the backtest run on the log
+of a hash sample of about this many customers (their time and memory grow with the rows); every customer is scored."""
 Progress = Callable[[str, float], None]
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What to predict and how. ``horizon`` is in ``time_unit`` periods ("D", "W", "M" = 365.25/12 days, "Y");
-    ``observation_end`` defaults to the last transaction's day; ``margin`` is the share of revenue that is profit."""
-
-    horizon: float = 12
-    time_unit: str = "M"
-    annual_discount_rate: float = 0.0
-    margin: float = 1.0
-    observation_end: str | None = None
-    interval: float = 0.8
-    purchase_models: tuple[str, ...] = tuple(PURCHASE_MODELS)
-    learned: bool = True
-    backtest: bool = True
-    backtest_weeks: float | None = None
-    tier_cutoffs: tuple[float, ...] = DEFAULT_TIER_CUTOFFS
-    churn_thresholds: tuple[float, float] = DEFAULT_CHURN_THRESHOLDS
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        normalise_time_unit(self.time_unit)
-        if not self.horizon > 0:
-            raise DataValidationError(f"the horizon must be positive; got {self.horizon}")
-        unknown = [name for name in self.purchase_models if name not in PURCHASE_MODELS]
-        if unknown or not self.purchase_models:
-            raise DataValidationError(
-                f"unknown purchase model(s) {unknown}; choose among {', '.join(PURCHASE_MODELS)}"
-            )
-        if not 0 <= self.margin <= 10 or self.annual_discount_rate <= -1:
-            raise DataValidationError(
-                "the margin must be between 0 and 10 and the discount rate above -100 %"
-            )
-
-    @property
-    def horizon_weeks(self) -> float:
-        """The horizon in weeks."""
-        return self.horizon * days_per_unit(self.time_unit) / 7.0
-
-    @property
-    def interval_text(self) -> str:
-        """The interval level in words, e.g. "80 % interval"."""
-        return f"{100 * self.interval:g} % interval"
-
-    @property
-    def horizon_text(self) -> str:
-        """The horizon in words, e.g. "12 months"."""
-        return f"{self.horizon:g} {TIME_UNIT_NAMES[normalise_time_unit(self.time_unit)]}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready settings."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Settings:
-        """Settings from :meth:`to_dict` output."""
-        converted: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        return cls(**converted)
 
 
 @dataclass
@@ -253,173 +179,234 @@ def run(
 
 
 def _run(data: Transactions | pd.DataFrame, settings: Settings, report: Progress) -> Results:
-    timings: dict[str, float] = {}
     if isinstance(data, pd.DataFrame) and {"frequency", "recency", "T"} <= set(data.columns):
-        return _run_customer_level(data, settings, report, timings)
+        return _run_customer_level(data, settings, report)
     log = data if isinstance(data, Transactions) else Transactions.from_pandas(data)
     started = time.perf_counter()
-    end = (
-        pd.Timestamp(settings.observation_end).normalize()
-        if settings.observation_end is not None
-        else log.date_range()[1].normalize()
-    )
-    history = History(log)
-    with BacktestThread(log, history, end, settings) as testing:
-        report("Fitting the purchase and spend models and the learned model", 0.05)
-        result = forecast(
-            log,
-            end,
-            settings.horizon_weeks,
-            candidates=settings.purchase_models,
-            learned=settings.learned,
-            seed=settings.seed,
-            history=history,
-        )
-        timings["forecast"] = time.perf_counter() - started
+    report("Fitting the purchase and spend models and the learned model", 0.05)
+    with fitted_at_end(log, settings) as (fitted, testing):
+        timings = {"forecast": time.perf_counter() - started}
         report("Valuing customers over the horizon", 0.55)
-        predictions, total = _predictions(result, settings, log)
-        drivers = _drivers(result, predictions)
+        tally, frames, texts = Tally(), [], []
+        for part in scored_parts(log, fitted, settings, report, drivers=True):
+            tally.add(part)
+            frames.append(part.predictions)
+            texts.extend([part.drivers] if part.drivers is not None else [])
+        predictions = pd.concat(frames, ignore_index=True)
+        del frames  # the parts are copied into the whole
         timings["valuation"] = time.perf_counter() - started - timings["forecast"]
-        tested, timings["backtest"] = testing.wait(report, 0.7, result.notes)
+        tested, timings["backtest"] = testing.wait(report, 0.7, fitted.notes)
     report("Segmenting and writing insights", 0.95)
-    results = _assemble(predictions, total, result, tested, drivers, settings, log, timings)
+    results = _results(predictions, texts, tally, fitted, tested, settings, len(log), timings)
     timings["total"] = time.perf_counter() - started
     report("Done", 1.0)
     return results
 
 
-def _predictions(
-    result: Forecast, settings: Settings, log: Transactions
-) -> tuple[pd.DataFrame, tuple[float, float, float]]:
-    """The predictions table: per-customer values, country, segments, and the total with its interval."""
-    predictions, weighted_gradients = value_customers(result, settings)
-    if log.has("country"):
-        predictions["country"] = _countries(log, result.cutoff).reindex(predictions["customer_id"]).to_numpy()
-    total = total_value(
-        float(predictions["clv"].sum()),
-        float(predictions["clv_probabilistic"].sum()),
-        weighted_gradients.sum(axis=0),
-        (result.purchase_model, result.spend_model),
-        settings.interval,
+def _results(
+    predictions: pd.DataFrame,
+    driver_texts: list[pd.Series],
+    tally: Tally,
+    fitted: Fitted,
+    tested: Backtest | None,
+    settings: Settings,
+    transactions: int,
+    timings: dict[str, float],
+) -> Results:
+    """The run's results from every customer's scored rows (in customer order) and their drivers' texts."""
+    drivers = _drivers(predictions, driver_texts, tally)
+    predictions = add_segments(predictions, settings)
+    metrics = tested.metrics if tested is not None else pd.DataFrame()
+    total = tally.total(fitted, settings)
+    return Results(
+        predictions=predictions,
+        metrics=metrics,
+        deciles=tested.deciles if tested is not None else pd.DataFrame(),
+        tracking=tested.tracking if tested is not None else pd.DataFrame(),
+        conditional=tested.conditional if tested is not None else pd.DataFrame(),
+        segments=_segment_tables(predictions),
+        insights=insights(predictions, total, settings, drivers.get("importance"), metrics),
+        drivers=drivers,
+        models={"purchase_model": fitted.purchase_model, "spend_model": fitted.spend_model},
+        learned_model=fitted.fit.model if fitted.fit is not None else None,
+        metadata=run_metadata(fitted, tested, settings, tally, transactions, timings),
+        total=total,
+        settings=settings,
     )
-    summary = result.summary.reset_index(drop=True)
-    return _segment(predictions, summary["T"] - summary["recency"], settings), total
 
 
-def value_customers(result: Forecast, settings: Settings) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every column of the predictions table that depends on the customer alone (all but the segments and country):
-    the probabilistic value with discounting and margin, and the blend carried likewise; and each customer's part of
-    the total's interval (:func:`clv.models.value.value_with_gradients`). Any subset of customers gives the same
-    rows, so the Spark engine scores partitions with it."""
-    summary = result.summary.reset_index(drop=True)
-    valued, weighted_gradients = value_with_gradients(
-        result.purchase_model,
-        result.spend_model,
-        summary,
-        settings.horizon,
-        settings.time_unit,
-        annual_discount_rate=settings.annual_discount_rate,
-        margin=settings.margin,
-        interval=settings.interval,
+@dataclass
+class Fitted:
+    """Everything scoring needs, fitted at the observation end ``end``: the chosen purchase model and the spend model
+    (on every customer's statistics), the purchase models' comparison table, the learned model with its blend weights
+    (None without one), the number of customers, and notes on what was done."""
+
+    end: pd.Timestamp
+    purchase_model: PurchaseModel
+    spend_model: GammaGamma
+    comparison: pd.DataFrame
+    customers: int
+    notes: list[str]
+    fit: LearnedFit | None = None
+
+
+@contextmanager
+def fitted_at_end(log: Transactions, settings: Settings) -> Iterator[tuple[Fitted, BacktestThread]]:
+    """Fit everything at the observation end, with the backtest started on a second thread (waited for on leaving).
+    The probabilistic models are fitted on the distinct statistics of every customer; the learned model and the
+    backtest use the log of a hash sample of customers when there are more than ``SAMPLE_CUSTOMERS``."""
+    end = (
+        pd.Timestamp(settings.observation_end).normalize()
+        if settings.observation_end is not None
+        else log.date_range()[1].normalize()
     )
-    valued = valued.set_index("customer_id")
-    undiscounted = result.probabilistic["clv"].reindex(valued.index).to_numpy()
-    # Discounting and margin as a per-customer factor, applied to every forecast alike.
-    factor = np.divide(
-        valued["clv"].to_numpy(),
-        undiscounted,
-        out=np.full(undiscounted.shape, settings.margin),
-        where=undiscounted > 0,
-    )
-    blended = result.ensemble.reindex(valued.index).to_numpy() * factor
-    relative_low = np.divide(
-        valued["clv_low"], valued["clv"], out=np.ones(len(valued)), where=valued["clv"] > 0
-    )
-    relative_high = np.divide(
-        valued["clv_high"], valued["clv"], out=np.ones(len(valued)), where=valued["clv"] > 0
-    )
-    unit_weeks = days_per_unit(settings.time_unit) / 7.0
-    waiting_weeks = result.purchase_model.time_to_next_purchase(
-        summary["frequency"], summary["recency"], summary["T"]
-    )
-    predictions = pd.DataFrame(
-        {
-            "customer_id": valued.index.astype(str).to_numpy(),
-            "frequency": summary["frequency"].to_numpy(),
-            "recency": summary["recency"].to_numpy() / unit_weeks,
-            "T": summary["T"].to_numpy() / unit_weeks,
-            "monetary_value": summary["monetary_value"].to_numpy(),
-            "total_revenue": summary["total_revenue"].to_numpy(),
-            "p_alive": result.probabilistic["p_alive"].reindex(valued.index).to_numpy(),
-            "expected_purchases": valued["expected_purchases"].to_numpy(),
-            "expected_avg_value": valued["expected_avg_value"].to_numpy(),
-            "clv_probabilistic": valued["clv"].to_numpy(),
-            "clv_learned": (
-                result.learned.reindex(valued.index).to_numpy() * factor
-                if result.learned is not None
-                else np.nan
-            ),
-            "clv": blended,
-            "clv_low": blended * relative_low,
-            "clv_high": blended * relative_high,
-            "expected_next_purchase": _next_purchase_dates(result.cutoff, waiting_weeks),
-        }
-    )
-    return predictions, weighted_gradients
+    statistics = summary_statistics(log, end, TIME_UNIT)
+    if statistics.empty:
+        raise DataValidationError(f"{log.source_name}: no customer has a purchase on or before {end.date()}")
+    customers = int(statistics["weight"].sum())
+    notes: list[str] = []
+    learning_log = log
+    if customers > SAMPLE_CUSTOMERS and (settings.learned or settings.backtest):
+        learning_log = log.customer_sample(SAMPLE_CUSTOMERS / customers)
+        notes.append(
+            f"the learned model was trained and the backtest run on the log of a random "
+            f"{SAMPLE_CUSTOMERS / customers:.1%} of the {customers:,} customers (chosen by a hash of the id; "
+            f"{len(learning_log):,} of {len(log):,} transactions); every customer was scored"
+        )
+    history = History(learning_log)
+    with BacktestThread(learning_log, history, end, settings) as testing:
+        purchase_model, spend_model, comparison = fit_on_statistics(
+            statistics, settings.purchase_models, settings.horizon_weeks, notes
+        )
+        fitted = Fitted(end, purchase_model, spend_model, comparison, customers, notes)
+        if settings.learned:
+            fitted.fit = train_learned(
+                history,
+                end,
+                settings.horizon_weeks,
+                (purchase_model, spend_model),
+                statistics,
+                settings.seed,
+                notes,
+            )
+            notes.extend(fitted.fit.notes if fitted.fit is not None else [])
+        yield fitted, testing
 
 
-def total_value(
-    blended_total: float,
-    probabilistic_total: float,
-    weighted_gradients: np.ndarray,
-    models: tuple[PurchaseModel, GammaGamma],
-    interval: float,
-) -> tuple[float, float, float]:
-    """The blended total with the interval of the probabilistic total scaled alike, from sums over customers (so
-    partial sums from parts of the customers add up)."""
-    _, low, high = total_interval(probabilistic_total, weighted_gradients, *models, interval)
-    scale = blended_total / probabilistic_total if probabilistic_total > 0 else 1.0
-    return blended_total, low * scale, high * scale
+def scored_parts(
+    log: Transactions, fitted: Fitted, settings: Settings, report: Progress, drivers: bool
+) -> Iterator[ScoredPart]:
+    """Every customer scored (:func:`clv.scoring.score_part`), a part at a time, with progress."""
+    with_features = fitted.fit is not None or log.has("country")
+    done = 0
+    for summary, features in customer_parts(log, fitted.end, with_features):
+        yield score_part(
+            summary,
+            features,
+            fitted.end,
+            settings,
+            (fitted.purchase_model, fitted.spend_model),
+            fitted.fit,
+            drivers,
+        )
+        done += len(summary)
+        report(
+            f"Valuing customers over the horizon: {done:,} of {fitted.customers:,}",
+            0.55 + 0.15 * done / fitted.customers,
+        )
 
 
-def _next_purchase_dates(cutoff: pd.Timestamp, waiting_weeks: np.ndarray) -> pd.DatetimeIndex:
-    """Observation end plus the median waiting time, as dates (missing when the end date is unknown)."""
-    if pd.isna(cutoff):
-        return pd.DatetimeIndex([pd.NaT] * len(waiting_weeks))
-    return (cutoff + pd.to_timedelta(np.round(waiting_weeks * 7.0), unit="D")).normalize()
+class Tally:
+    """Sums over scored parts: customers, blended and probabilistic totals, weighted gradients of the total's
+    interval, absolute SHAP contributions, and a fingerprint of the customers' statistics."""
+
+    def __init__(self) -> None:
+        self.customers = 0
+        self._blended = 0.0
+        self._probabilistic = 0.0
+        self._gradients: np.ndarray | float = 0.0
+        self._contributions: pd.Series | None = None
+        self._digests = {column: hashlib.sha256() for column in FINGERPRINT_COLUMNS}
+
+    def add(self, part: ScoredPart) -> None:
+        """Count ``part`` in."""
+        rows = part.predictions
+        self.customers += len(rows)
+        self._blended += float(rows["clv"].sum())
+        self._probabilistic += float(rows["clv_probabilistic"].sum())
+        self._gradients = self._gradients + part.gradients.sum(axis=0)
+        if part.contribution_sums is not None:
+            previous = self._contributions
+            self._contributions = (
+                part.contribution_sums
+                if previous is None
+                else previous.add(part.contribution_sums, fill_value=0.0)
+            )
+        for column, digest in self._digests.items():
+            digest.update(pd.util.hash_pandas_object(rows[column], index=False).to_numpy().tobytes())
+
+    def total(self, fitted: Fitted, settings: Settings) -> tuple[float, float, float]:
+        """The blended total with its interval (:func:`clv.scoring.total_value`)."""
+        return total_value(
+            self._blended,
+            self._probabilistic,
+            np.asarray(self._gradients, dtype=float),
+            (fitted.purchase_model, fitted.spend_model),
+            settings.interval,
+        )
+
+    def importance(self) -> pd.DataFrame | None:
+        """The features by mean absolute contribution (None without contributions)."""
+        if self._contributions is None:
+            return None
+        return global_importance(self._contributions / max(self.customers, 1))
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of every customer's id, frequency, recency, T and monetary value, in customer order (the
+        same however the customers were divided into parts)."""
+        combined = hashlib.sha256(b"".join(digest.digest() for digest in self._digests.values()))
+        return combined.hexdigest()[:16]
 
 
-def _segment(predictions: pd.DataFrame, weeks_since_last: pd.Series, settings: Settings) -> pd.DataFrame:
+def _drivers(predictions: pd.DataFrame, texts: list[pd.Series], tally: Tally) -> dict[str, pd.DataFrame]:
+    importance = tally.importance()
+    if importance is None:
+        return {}
+    return {
+        "importance": importance,
+        "customers": pd.DataFrame(
+            {"customer_id": predictions["customer_id"].to_numpy(), "drivers": pd.concat(texts).to_numpy()}
+        ),
+    }
+
+
+def add_segments(predictions: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Add the value tier, churn band and RFM score and segment (they rank every customer) to scored rows, dropping
+    the RFM recency input ``weeks_since_last``; columns in the documented order."""
     predictions["value_tier"] = value_tiers(predictions["clv"], settings.tier_cutoffs).array
     predictions["churn_risk"] = churn_bands(predictions["p_alive"], settings.churn_thresholds).array
     mean_order = predictions["total_revenue"] / (predictions["frequency"] + 1)
-    scores = rfm(pd.Series(weeks_since_last.to_numpy()), predictions["frequency"], mean_order)
-    predictions["rfm_score"] = scores["rfm_score"].to_numpy()
-    predictions["rfm_segment"] = scores["rfm_segment"].to_numpy()
+    scores = rfm(
+        predictions.pop("weeks_since_last").reset_index(drop=True), predictions["frequency"], mean_order
+    )
+    predictions["rfm_score"] = scores["rfm_score"].array
+    predictions["rfm_segment"] = scores["rfm_segment"].array
+    return in_column_order(predictions)
+
+
+def in_column_order(predictions: pd.DataFrame) -> pd.DataFrame:
     ordered = [c for c in PREDICTION_COLUMNS if c in predictions] + [
         c for c in predictions if c not in PREDICTION_COLUMNS
     ]
-    return predictions[ordered].reset_index(drop=True)
+    return predictions[ordered]
 
 
-def _countries(log: Transactions, cutoff: pd.Timestamp) -> pd.Series:
-    frame = log.connection.execute(
-        f"""SELECT customer_id, arg_max(country, "timestamp") AS country FROM {log.table}
-            WHERE CAST("timestamp" AS DATE) <= DATE '{cutoff.date()}' GROUP BY customer_id"""
-    ).df()
-    return pd.Series(frame["country"].to_numpy(), index=frame["customer_id"].astype(str))
-
-
-def _drivers(result: Forecast, predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    if result.learned_model is None or result.features is None or result.learned_base is None:
-        return {}
-    contributions = result.learned_model.contributions(result.features, result.learned_base)
-    customers = top_drivers(contributions).reindex(predictions["customer_id"]).fillna("")
+def _segment_tables(predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {
-        "importance": global_importance(contributions),
-        "customers": pd.DataFrame(
-            {"customer_id": predictions["customer_id"].to_numpy(), "drivers": customers.to_numpy()}
-        ),
+        "value_tiers": segment_table(predictions, "value_tier"),
+        "churn_risk": segment_table(predictions, "churn_risk"),
+        "rfm": segment_table(predictions, "rfm_segment"),
     }
 
 
@@ -511,34 +498,27 @@ def _backtest(
         cursor.close()
 
 
-def _assemble(
-    predictions: pd.DataFrame,
-    total: tuple[float, float, float],
-    result: Forecast,
+def run_metadata(
+    fitted: Fitted,
     tested: Backtest | None,
-    drivers: dict[str, pd.DataFrame],
     settings: Settings,
-    source: Transactions | pd.DataFrame,
+    tally: Tally,
+    transactions: int,
     timings: dict[str, float],
-) -> Results:
-    empty = pd.DataFrame()
-    metrics = tested.metrics if tested is not None else empty
-    segments = {
-        "value_tiers": segment_table(predictions, "value_tier"),
-        "churn_risk": segment_table(predictions, "churn_risk"),
-        "rfm": segment_table(predictions, "rfm_segment"),
-    }
-    models: dict[str, Model] = {"purchase_model": result.purchase_model, "spend_model": result.spend_model}
-    metadata = {
-        "fingerprint": _fingerprint(predictions),
-        "observation_end": str(result.cutoff.date()),
+) -> dict[str, Any]:
+    """The run's description: data fingerprint, models and their choice, learned model, notes, backtest window,
+    settings, sizes, timings (filled to the end of the run) and library versions."""
+    fit = fitted.fit
+    return {
+        "fingerprint": tally.fingerprint,
+        "observation_end": str(fitted.end.date()),
         "horizon_weeks": settings.horizon_weeks,
-        "purchase_model": result.purchase_model.model_type,
-        "model_comparison": result.comparison.reset_index().to_dict(orient="records"),
-        "learned_window_weeks": result.window_weeks,
-        "learned_model": learned_metadata(result.learned_fit, result.purchase_model, result.horizon_weeks),
-        "blend_weights": result.weights,
-        "notes": result.notes,
+        "purchase_model": fitted.purchase_model.model_type,
+        "model_comparison": fitted.comparison.reset_index().to_dict(orient="records"),
+        "learned_window_weeks": fit.window_weeks if fit is not None else None,
+        "learned_model": learned_metadata(fit, fitted.purchase_model, settings.horizon_weeks),
+        "blend_weights": fit.weights if fit is not None else {},
+        "notes": fitted.notes,
         "backtest": (
             {
                 "calibration_end": str(tested.calibration_end.date()),
@@ -548,29 +528,14 @@ def _assemble(
             else None
         ),
         "settings": settings.to_dict(),
-        "customers": len(predictions),
-        "transactions": len(source),
+        "customers": tally.customers,
+        "transactions": transactions,
         "timings_seconds": timings,
         "versions": {
             name: package_version(name)
             for name in ("clv-platform", "numpy", "scipy", "pandas", "duckdb", "lightgbm")
         },
     }
-    return Results(
-        predictions=predictions,
-        metrics=metrics,
-        deciles=tested.deciles if tested is not None else empty,
-        tracking=tested.tracking if tested is not None else empty,
-        conditional=tested.conditional if tested is not None else empty,
-        segments=segments,
-        insights=insights(predictions, total, settings, drivers.get("importance"), metrics),
-        drivers=drivers,
-        models=models,
-        learned_model=result.learned_model,
-        metadata=metadata,
-        total=total,
-        settings=settings,
-    )
 
 
 def learned_metadata(
@@ -591,9 +556,7 @@ def learned_metadata(
     }
 
 
-def _run_customer_level(
-    summary: pd.DataFrame, settings: Settings, report: Progress, timings: dict[str, float]
-) -> Results:
+def _run_customer_level(summary: pd.DataFrame, settings: Settings, report: Progress) -> Results:
     """Customer-level input: the probabilistic models only (no log, so no learned model and no backtest)."""
     started = time.perf_counter()
     unit = summary.attrs.get("time_unit")
@@ -611,30 +574,31 @@ def _run_customer_level(
     notes = [
         "customer-level input: probabilistic models only (no transaction log for a learned model or a backtest)"
     ]
-    spend_model = fit_spend_model(weeks, notes)
+    purchase_model, spend_model, comparison = fit_on_statistics(
+        weeks.assign(weight=1.0), settings.purchase_models, settings.horizon_weeks, notes
+    )
     # Without a log there is no calendar date to count the next purchase from unless the table carries one.
     end = summary.attrs.get("observation_end")
-    result = probabilistic_forecast(
-        weeks.set_index("customer_id", drop=False),
-        compare_models(weeks, settings.purchase_models),
-        spend_model,
+    fitted = Fitted(
         pd.Timestamp(end) if end is not None else pd.NaT,  # type: ignore[arg-type]
-        settings.horizon_weeks,
+        purchase_model,
+        spend_model,
+        comparison,
+        len(weeks),
         notes,
     )
-    empty_log = Transactions.from_pandas(
-        pd.DataFrame({"customer_id": [], "timestamp": pd.to_datetime([]), "amount": []})
+    part = score_part(
+        weeks.set_index("customer_id", drop=False),
+        None,
+        fitted.end,
+        settings,
+        (purchase_model, spend_model),
+        None,
     )
-    predictions, total = _predictions(result, settings, empty_log)
-    timings["forecast"] = time.perf_counter() - started
-    return _assemble(predictions, total, result, None, {}, settings, weeks, timings)
-
-
-def _fingerprint(predictions: pd.DataFrame) -> str:
-    digest = hashlib.sha256()
-    for column in ("customer_id", "frequency", "recency", "T", "monetary_value"):
-        digest.update(pd.util.hash_pandas_object(predictions[column], index=False).to_numpy().tobytes())
-    return digest.hexdigest()[:16]
+    tally = Tally()
+    tally.add(part)
+    timings = {"forecast": time.perf_counter() - started}
+    return _results(part.predictions, [], tally, fitted, None, settings, len(weeks), timings)
 
 
 def package_version(name: str) -> str:

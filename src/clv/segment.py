@@ -50,17 +50,23 @@ def value_tiers(clv: pd.Series, cutoffs: Sequence[float] = DEFAULT_TIER_CUTOFFS)
     """Tier of each customer by predicted value: the top ``cutoffs[0]`` share, then the next up to ``cutoffs[1]`` ...
     (ties broken by position: the first customer ranks first)."""
     names = tier_names(cutoffs)
-    share_rank = clv.rank(ascending=False, method="first") / max(len(clv), 1)
-    tier = np.select([share_rank <= c for c in cutoffs], names[:-1], default=names[-1])
-    return pd.Series(pd.Categorical(tier, categories=names, ordered=True), index=clv.index, name="value_tier")
+    share_rank = clv.rank(ascending=False, method="first").to_numpy() / max(len(clv), 1)
+    # The first tier whose cut-off the share rank is within: the number of cut-offs below it.
+    codes = np.searchsorted(np.asarray(cutoffs, dtype=float), share_rank, side="left")
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=names, ordered=True), index=clv.index, name="value_tier"
+    )
 
 
 def churn_bands(p_alive: pd.Series, thresholds: tuple[float, float] = DEFAULT_CHURN_THRESHOLDS) -> pd.Series:
     """High risk below ``thresholds[0]`` probability of being active, low risk from ``thresholds[1]``."""
     low, high = thresholds
-    band = np.select([p_alive < low, p_alive < high], CHURN_NAMES[:2], default=CHURN_NAMES[2])
+    values = p_alive.to_numpy()
+    codes = np.select([values < low, values < high], [0, 1], default=2)
     return pd.Series(
-        pd.Categorical(band, categories=CHURN_NAMES, ordered=True), index=p_alive.index, name="churn_risk"
+        pd.Categorical.from_codes(codes, categories=CHURN_NAMES, ordered=True),
+        index=p_alive.index,
+        name="churn_risk",
     )
 
 
@@ -73,6 +79,19 @@ def _quintile(values: pd.Series, higher_is_better: bool = True) -> np.ndarray:
 
 
 RFM_OTHERS = "Lost"
+RFM_SEGMENTS: tuple[str, ...] = (
+    "Champions",
+    "Loyal",
+    "Potential loyalists",
+    "New",
+    "At risk",
+    "Can't lose them",
+    "Hibernating",
+    RFM_OTHERS,
+)
+RFM_SCORES: tuple[str, ...] = tuple(
+    f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)
+)
 
 
 def rfm_grid(r: Any, f: Any, m: Any) -> list[tuple[Any, str]]:
@@ -91,19 +110,26 @@ def rfm_grid(r: Any, f: Any, m: Any) -> list[tuple[Any, str]]:
 
 
 def rfm(days_since_last: pd.Series, frequency: pd.Series, monetary: pd.Series) -> pd.DataFrame:
-    """RFM quintile scores (1-5, 5 best), the three-digit ``rfm_score`` and the named ``rfm_segment``."""
+    """RFM quintile scores (1-5, 5 best), the three-digit ``rfm_score`` and the named ``rfm_segment`` (both
+    categorical: a few distinct texts for any number of customers)."""
     r = _quintile(days_since_last, higher_is_better=False)
     f = _quintile(frequency)
     m = _quintile(monetary)
     grid = rfm_grid(r, f, m)
-    segment = np.select([condition for condition, _ in grid], [name for _, name in grid], default=RFM_OTHERS)
+    segment = np.select(
+        [condition for condition, _ in grid],
+        [RFM_SEGMENTS.index(name) for _, name in grid],
+        default=RFM_SEGMENTS.index(RFM_OTHERS),
+    )
     return pd.DataFrame(
         {
             "r_score": r,
             "f_score": f,
             "m_score": m,
-            "rfm_score": np.char.add(np.char.add(r.astype(str), f.astype(str)), m.astype(str)),
-            "rfm_segment": segment,
+            "rfm_score": pd.Categorical.from_codes(
+                (r - 1) * 25 + (f - 1) * 5 + (m - 1), categories=RFM_SCORES
+            ),
+            "rfm_segment": pd.Categorical.from_codes(segment, categories=RFM_SEGMENTS),
         },
         index=frequency.index,
     )
@@ -113,7 +139,7 @@ def segment_table(predictions: pd.DataFrame, column: str) -> pd.DataFrame:
     """Per segment of ``column``: customers, share of past revenue, share of predicted value, mean CLV, action."""
     grouped = predictions.groupby(column, observed=True)
     table = grouped.agg(
-        customers=("customer_id", "size"),
+        customers=("clv", "size"),
         revenue=("total_revenue", "sum"),
         predicted_value=("clv", "sum"),
         mean_clv=("clv", "mean"),

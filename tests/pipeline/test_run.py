@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import clv
-from clv import ensemble
+from clv import pipeline, scoring
 from clv.data import load_customer_summary
 from clv.errors import DataValidationError
 from clv.pipeline import PREDICTION_COLUMNS
@@ -187,18 +187,27 @@ def test_customer_drivers_say_in_words_which_way_each_feature_pushes(cdnow_run: 
     )
 
 
-def test_large_logs_train_the_learned_model_on_a_hash_sample(
+def test_large_logs_learn_and_backtest_on_a_hash_sample_and_score_every_customer_in_parts(
     cdnow_master_log: clv.data.Transactions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ensemble, "LEARNING_SAMPLE_CUSTOMERS", 5_000)
-    settings = clv.Settings(horizon=12, time_unit="M", backtest=False)
-    first, second = clv.run(cdnow_master_log, settings), clv.run(cdnow_master_log, settings)
-    note = next(n for n in first.metadata["notes"] if "hash sample" in n)
-    sampled = int(note.split(": ")[1].split(" of ")[0].replace(",", ""))
-    assert 4_000 < sampled < 6_000 and "all customers are forecast" in note
-    learned = first.predictions["clv_learned"]
+    settings = clv.Settings(horizon=12, time_unit="M")
+    monkeypatch.setattr(pipeline, "SAMPLE_CUSTOMERS", 5_000)
+    whole = clv.run(cdnow_master_log, settings)
+    monkeypatch.setattr(scoring, "PART_CUSTOMERS", 4_000)  # six parts
+    parts = clv.run(cdnow_master_log, settings)
+    note = next(n for n in whole.metadata["notes"] if "random" in n)
+    assert "21.2% of the 23,570 customers" in note and "every customer was scored" in note
+    sampled = int(note.split("; ")[1].split(" of ")[0].replace(",", ""))
+    assert 0.15 * len(cdnow_master_log) < sampled < 0.3 * len(cdnow_master_log)
+    assert whole.metadata["learned_model"] is not None and not whole.metrics.empty
+    learned = whole.predictions["clv_learned"]
     assert len(learned) == 23_570 and np.isfinite(learned).all() and (learned > 0).mean() > 0.5
-    pd.testing.assert_frame_equal(first.predictions, second.predictions)
+    # Every row depends on its customer alone: scoring in parts changes nothing.
+    pd.testing.assert_frame_equal(whole.predictions, parts.predictions)
+    pd.testing.assert_frame_equal(whole.drivers["customers"], parts.drivers["customers"])
+    pd.testing.assert_frame_equal(whole.drivers["importance"], parts.drivers["importance"], rtol=1e-12)
+    np.testing.assert_allclose(whole.total, parts.total, rtol=1e-12)
+    assert whole.metadata["fingerprint"] == parts.metadata["fingerprint"]
 
 
 def test_saved_learned_model_predicts_like_the_original(cdnow_run: clv.Results, tmp_path: Path) -> None:

@@ -55,8 +55,26 @@ def summarize(
     log = _as_transactions(transactions)
     unit = normalise_time_unit(time_unit)
     end = _observation_end(log, observation_end)
-    frame = _execute(log, _summary_sql(log, unit), [end.date()])
-    return _finish(frame, unit, end)
+    frame = _execute(log, f"{summary_sql(log, unit)} ORDER BY customer_id", [end.date()])
+    return summary_frame(frame, unit, end)
+
+
+def summary_statistics(log: Transactions, observation_end: pd.Timestamp, time_unit: str) -> pd.DataFrame:
+    """The distinct (frequency, recency, T, monetary_value) rows of the summary at ``observation_end`` with their
+    number of customers (``weight``, a float), sorted: all the probabilistic models' fits need, computed in DuckDB
+    (a few thousand rows whatever the number of customers)."""
+    unit = normalise_time_unit(time_unit)
+    columns = 'frequency, recency, "T", monetary_value'
+    query = f"""
+        SELECT {columns}, count(*) AS weight FROM ({summary_sql(log, unit)})
+        GROUP BY {columns} ORDER BY {columns}
+    """
+    frame = _execute(log, query, [pd.Timestamp(observation_end).date()])
+    frame["frequency"] = frame["frequency"].astype("int64")
+    for column in ("recency", "T", "monetary_value", "weight"):
+        frame[column] = frame[column].astype("float64")
+    frame.attrs["time_unit"] = unit
+    return frame
 
 
 def calibration_holdout(
@@ -79,9 +97,8 @@ def calibration_holdout(
         raise DataValidationError(
             f"the holdout end ({holdout.date()}) must be after the calibration end ({calibration.date()})"
         )
-    summary_sql = _summary_sql(log, unit)
     query = f"""
-        WITH calibration AS ({summary_sql}),
+        WITH calibration AS ({summary_sql(log, unit)}),
         holdout AS (
             SELECT customer_id, count(*) AS frequency_holdout, CAST(sum(value) AS DOUBLE) AS revenue_holdout
             FROM {purchase_days_source(log)}
@@ -98,7 +115,7 @@ def calibration_holdout(
     frame["duration_holdout"] = (holdout - calibration).days / days_per_unit(unit)
     frame["frequency_holdout"] = frame["frequency_holdout"].astype("int64")
     frame["revenue_holdout"] = frame["revenue_holdout"].astype("float64")
-    result = _finish(frame, unit, calibration)
+    result = summary_frame(frame, unit, calibration)
     result.attrs["holdout_end"] = holdout
     return result
 
@@ -141,8 +158,9 @@ def _observation_end(log: Transactions, value: object) -> pd.Timestamp:
     return _as_timestamp(value, "observation_end")
 
 
-def _summary_sql(log: Transactions, unit: str) -> str:
-    """SQL of the summary at the observation end bound to parameter ``$1`` (a DATE), ordered by customer."""
+def summary_sql(log: Transactions, unit: str) -> str:
+    """SQL of the summary at the observation end bound to parameter ``$1`` (a DATE), unordered; ``unit`` is a
+    normalised time unit ("D", "W", "M" or "Y")."""
     scale = days_per_unit(unit)
     return f"""
         WITH customers AS (
@@ -170,12 +188,12 @@ def _summary_sql(log: Transactions, unit: str) -> str:
                first_purchase,
                last_purchase
         FROM customers
-        ORDER BY customer_id
     """
 
 
-def _finish(frame: pd.DataFrame, unit: str, end: pd.Timestamp) -> pd.DataFrame:
-    """Fix dtypes (the SQL already orders by customer), and record the time unit and observation end in ``attrs``."""
+def summary_frame(frame: pd.DataFrame, unit: str, end: pd.Timestamp) -> pd.DataFrame:
+    """Rows of :func:`summary_sql` with fixed dtypes (the order is kept), the time unit and observation end recorded
+    in ``attrs``."""
     frame["customer_id"] = frame["customer_id"].astype(str)
     for column in ("frequency", "n_orders"):
         frame[column] = frame[column].astype("int64")

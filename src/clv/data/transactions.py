@@ -99,6 +99,18 @@ class Transactions:
         """The name of the derived table ``name`` if :meth:`derived_table` has created it, else None."""
         return self._derived.get(name)
 
+    def customer_sample(self, share: float) -> Transactions:
+        """The log of about ``share`` of the customers (every line of each), in a new table of the same connection.
+        Customers are chosen by a hash of their id, so the same customers are chosen on every run and whatever the
+        order of the lines."""
+        table = f"transactions_{next(_table_numbers)}"
+        buckets = 1_000_000
+        self.connection.execute(
+            f"CREATE TABLE {table} AS SELECT * FROM {self.table} "
+            f"WHERE hash(customer_id) % {buckets} < {max(int(share * buckets), 1)}"
+        )
+        return Transactions(self.connection, table, self.columns, f"{self.source_name} (sample of customers)")
+
     def relation(self) -> duckdb.DuckDBPyRelation:
         """The log as a lazy DuckDB relation."""
         return self.connection.table(self.table)

@@ -18,7 +18,7 @@ scoring (P(alive), expected purchases,    executors: ``mapInPandas`` over the su
 CLV with interval, next purchase, churn   whose features need each customer's transactions) ``applyInPandas`` over
 band, learned forecast from its base      customer buckets of summary and log cogrouped; the code is that of
 forecast, and the blend)                  :func:`clv.ensemble.customer_forecast`, :func:`clv.ensemble.apply_learned`
-                                          and :func:`clv.pipeline.value_customers`, so every row equals the DuckDB
+                                          and :func:`clv.scoring.value_customers`, so every row equals the DuckDB
                                           engine's
 value tiers and RFM scores                executors, with cut-offs from exact ranks near each cut-off
                                           (:mod:`clv.spark.ranks`)
@@ -49,17 +49,14 @@ from clv.ensemble import (
     TIME_UNIT,
     History,
     LearnedFit,
-    apply_learned,
-    choose_purchase_model,
-    customer_forecast,
-    fit_spend_model,
+    fit_on_statistics,
     one_blas_thread,
     train_learned,
 )
 from clv.errors import DataValidationError
 from clv.features import feature_table
 from clv.ml import LearnedModel
-from clv.models import GammaGamma, PurchaseModel, compare_models
+from clv.models import GammaGamma, PurchaseModel
 from clv.models.base import Model
 from clv.models.compare import PURCHASE_MODELS
 from clv.pipeline import (
@@ -69,9 +66,8 @@ from clv.pipeline import (
     Settings,
     learned_metadata,
     package_version,
-    total_value,
-    value_customers,
 )
+from clv.scoring import score_part, total_value
 from clv.segment import CHURN_NAMES, churn_bands, segment_shares, tier_names
 from clv.spark.ranks import segment_columns
 from clv.spark.session import spark_session
@@ -186,7 +182,14 @@ def _run(
         report("Fitting the purchase and spend models on the compressed statistics", 0.2)
         notes: list[str] = []
         statistics = customer_statistics(summary)
-        purchase_model, spend_model, comparison = _fit_models(statistics, settings, notes)
+        notes.append(
+            f"models fitted on {len(statistics):,} distinct (frequency, recency, T, monetary value) rows of "
+            f"{int(statistics['weight'].sum()):,} customers, collected from Spark"
+        )
+        statistics.attrs["time_unit"] = TIME_UNIT
+        purchase_model, spend_model, comparison = fit_on_statistics(
+            statistics, settings.purchase_models, settings.horizon_weeks, notes
+        )
         timings["models"] = time.perf_counter() - clock - sum(timings.values())
         driver_log, sample = _driver_log(log, cleaning.rows_kept, settings, options, notes)
         history = History(driver_log) if driver_log is not None else None
@@ -278,26 +281,6 @@ def _run(
     finally:
         for frame_to_free in persisted:
             frame_to_free.unpersist()
-
-
-def _fit_models(
-    statistics: pd.DataFrame, settings: Settings, notes: list[str]
-) -> tuple[PurchaseModel, GammaGamma, pd.DataFrame]:
-    """The spend model, the purchase models compared and the one chosen, on the distinct customer statistics with
-    their counts: exactly the likelihoods and forecasts of the customer-level fits (the estimators compress
-    identical customers the same way)."""
-    statistics.attrs["time_unit"] = TIME_UNIT
-    weights = statistics["weight"].to_numpy()
-    notes.append(
-        f"models fitted on {len(statistics):,} distinct (frequency, recency, T, monetary value) rows of "
-        f"{int(weights.sum()):,} customers, collected from Spark"
-    )
-    spend_model = fit_spend_model(statistics, notes, weights)
-    comparison = compare_models(statistics, settings.purchase_models, weights)
-    forecasts = choose_purchase_model(
-        comparison, spend_model, statistics, settings.horizon_weeks, notes, weights
-    )
-    return comparison.models[next(iter(forecasts))], spend_model, comparison.table
 
 
 def _driver_log(
@@ -404,7 +387,7 @@ def _score_batches(batches: Iterator[pd.DataFrame], state: _Scoring) -> Iterator
 def _score_part(customers: pd.DataFrame, transactions: pd.DataFrame | None, state: _Scoring) -> pd.DataFrame:
     """Score one part of the customers (runs on an executor): the chosen models' forecast, the learned model's from
     it (:func:`clv.ensemble.apply_learned`, on the features of the part's transactions), the rows of
-    :func:`clv.pipeline.value_customers`, the churn band, the RFM inputs and the weighted gradients of the total's
+    :func:`clv.scoring.value_customers`, the churn band, the RFM inputs and the weighted gradients of the total's
     interval."""
     settings = Settings.from_dict(state.settings)
     if customers.empty:
@@ -417,9 +400,7 @@ def _score_part(customers: pd.DataFrame, transactions: pd.DataFrame | None, stat
     summary["frequency"] = summary["frequency"].astype("int64")
     summary.attrs["time_unit"] = TIME_UNIT
     end = pd.Timestamp(state.end)
-    result = customer_forecast(
-        summary.set_index("customer_id", drop=False), purchase_model, spend_model, end, settings.horizon_weeks
-    )
+    fit, features = None, None
     if transactions is not None and state.learned_model is not None and state.window_weeks is not None:
         fit = LearnedFit(
             model=LearnedModel.from_text(state.learned_model),
@@ -428,14 +409,20 @@ def _score_part(customers: pd.DataFrame, transactions: pd.DataFrame | None, stat
             training_cutoffs=[],
             notes=[],
         )
-        log = Transactions.from_pandas(transactions.drop(columns="bucket"))
-        apply_learned(result, fit, feature_table(log, end))
-    predictions, gradients = value_customers(result, settings)
+        features = feature_table(Transactions.from_pandas(transactions.drop(columns="bucket")), end)
+    part = score_part(
+        summary.set_index("customer_id", drop=False),
+        features,
+        end,
+        settings,
+        (purchase_model, spend_model),
+        fit,
+    )
+    predictions = part.predictions
     predictions["churn_risk"] = churn_bands(predictions["p_alive"], settings.churn_thresholds).astype(str)
-    predictions["weeks_since_last"] = (summary["T"] - summary["recency"]).to_numpy()
     predictions["mean_order"] = predictions["total_revenue"] / (predictions["frequency"] + 1)
     for i, name in enumerate(state.gradient_columns):
-        predictions[name] = gradients[:, i]
+        predictions[name] = part.gradients[:, i]
     if "country" in summary:
         predictions["country"] = summary["country"].to_numpy()
     return predictions

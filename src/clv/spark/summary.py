@@ -23,7 +23,7 @@ import pandas as pd
 
 from clv.config import days_per_unit, normalise_time_unit
 from clv.data.purchases import MONEY_SQL_TYPE
-from clv.data.summary import SUMMARY_COLUMNS, _as_timestamp, _finish
+from clv.data.summary import SUMMARY_COLUMNS, _as_timestamp, summary_frame
 from clv.errors import DataValidationError
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def to_pandas(summary: DataFrame, time_unit: str, end: pd.Timestamp) -> pd.DataF
     summaries that fit in memory: tests, small data)."""
     frame = summary.select(*SUMMARY_COLUMNS).toArrow().to_pandas()
     frame = frame.sort_values("customer_id", kind="stable", ignore_index=True)
-    return _finish(frame, normalise_time_unit(time_unit), end)
+    return summary_frame(frame, normalise_time_unit(time_unit), end)
 
 
 def customer_statistics(summary: DataFrame) -> pd.DataFrame:
