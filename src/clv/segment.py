@@ -53,9 +53,12 @@ def value_tiers(clv: pd.Series, cutoffs: Sequence[float] = DEFAULT_TIER_CUTOFFS)
     share_rank = clv.rank(ascending=False, method="first").to_numpy() / max(len(clv), 1)
     # The first tier whose cut-off the share rank is within: the number of cut-offs below it.
     codes = np.searchsorted(np.asarray(cutoffs, dtype=float), share_rank, side="left")
-    return pd.Series(
-        pd.Categorical.from_codes(codes, categories=names, ordered=True), index=clv.index, name="value_tier"
-    )
+    return pd.Series(_categorical(codes, names, ordered=True), index=clv.index, name="value_tier")
+
+
+def _categorical(codes: np.ndarray, names: Sequence[str], ordered: bool = False) -> pd.Categorical:
+    """The categorical of ``names[code]`` for each of ``codes``."""
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(names), ordered=ordered))
 
 
 def churn_bands(p_alive: pd.Series, thresholds: tuple[float, float] = DEFAULT_CHURN_THRESHOLDS) -> pd.Series:
@@ -64,7 +67,7 @@ def churn_bands(p_alive: pd.Series, thresholds: tuple[float, float] = DEFAULT_CH
     values = p_alive.to_numpy()
     codes = np.select([values < low, values < high], [0, 1], default=2)
     return pd.Series(
-        pd.Categorical.from_codes(codes, categories=CHURN_NAMES, ordered=True),
+        _categorical(codes, CHURN_NAMES, ordered=True),
         index=p_alive.index,
         name="churn_risk",
     )
@@ -129,7 +132,7 @@ def rfm(days_since_last: pd.Series, frequency: pd.Series, monetary: pd.Series) -
             "rfm_score": pd.Categorical.from_codes(
                 (r - 1) * 25 + (f - 1) * 5 + (m - 1), categories=RFM_SCORES
             ),
-            "rfm_segment": pd.Categorical.from_codes(segment, categories=RFM_SEGMENTS),
+            "rfm_segment": _categorical(segment, RFM_SEGMENTS),
         },
         index=frequency.index,
     )

@@ -48,6 +48,6 @@ def test_csv_output_is_formula_safe_and_an_unknown_format_fails_before_any_work(
     text = written.output.read_text(encoding="utf-8-sig")
     assert "\n'=cmd0," in text and "\n=cmd0," not in text
     assert len(pd.read_csv(written.output, encoding="utf-8-sig")) == written.customers == 300
-    with pytest.raises(DataValidationError, match="unknown output format '.txt'"):
+    with pytest.raises(DataValidationError, match=r"unknown output format '\.txt'"):
         predict_to_file(log, tmp_path / "p.txt", settings)
     assert not (tmp_path / "p.txt").exists()
