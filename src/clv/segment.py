@@ -8,7 +8,7 @@ monetary value (mean spend), tied customers sharing their average rank; the name
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -58,7 +58,8 @@ def value_tiers(clv: pd.Series, cutoffs: Sequence[float] = DEFAULT_TIER_CUTOFFS)
 
 def _categorical(codes: np.ndarray, names: Sequence[str], ordered: bool = False) -> pd.Categorical:
     """The categorical of ``names[code]`` for each of ``codes``."""
-    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(names), ordered=ordered))
+    dtype = pd.CategoricalDtype(list(names), ordered=ordered)
+    return cast(pd.Categorical, pd.Categorical.from_codes(codes, dtype=dtype))
 
 
 def churn_bands(p_alive: pd.Series, thresholds: tuple[float, float] = DEFAULT_CHURN_THRESHOLDS) -> pd.Series:
@@ -129,9 +130,7 @@ def rfm(days_since_last: pd.Series, frequency: pd.Series, monetary: pd.Series) -
             "r_score": r,
             "f_score": f,
             "m_score": m,
-            "rfm_score": pd.Categorical.from_codes(
-                (r - 1) * 25 + (f - 1) * 5 + (m - 1), categories=RFM_SCORES
-            ),
+            "rfm_score": _categorical((r - 1) * 25 + (f - 1) * 5 + (m - 1), RFM_SCORES),
             "rfm_segment": _categorical(segment, RFM_SEGMENTS),
         },
         index=frequency.index,
