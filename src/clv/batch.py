@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from clv.data.transactions import Transactions
@@ -79,17 +80,17 @@ def predict_to_file(
             check_format(target, fitted.customers)
             timings = {"forecast": time.perf_counter() - started}
             report("Valuing customers over the horizon", 0.55)
-            tally, inputs = Tally(), []
+            tally, inputs = Tally(), _SegmentInputs(fitted.customers)
             unsegmented = Path(folder) / "unsegmented.parquet"
             with TableWriter(unsegmented, neutralise=False) as writer:
                 for part in scored_parts(log, fitted, settings, report, drivers=False):
                     tally.add(part)
                     writer.write(part.predictions)
-                    inputs.append(part.predictions[list(SEGMENT_INPUTS)])
+                    inputs.add(part.predictions)
             timings["valuation"] = time.perf_counter() - started - timings["forecast"]
             tested, timings["backtest"] = testing.wait(report, 0.7, fitted.notes)
             report(f"Segmenting customers and writing {target.name}", 0.9)
-            segmented = add_segments(pd.concat(inputs, ignore_index=True), settings)
+            segmented = add_segments(inputs.frame(), settings)
             del inputs
             with TableWriter(target) as writer:
                 written = 0
@@ -110,4 +111,29 @@ def predict_to_file(
             total=total,
             insights=insights(segmented, total, settings, None, metrics),
             metadata=metadata,
+        )
+
+
+class _SegmentInputs:
+    """The columns of every customer's scored row that the segments need (``SEGMENT_INPUTS``), in arrays of the
+    final size filled part by part (nothing is copied when the parts are joined)."""
+
+    def __init__(self, customers: int) -> None:
+        self._columns = {
+            name: np.empty(customers, dtype=np.int64 if name == "frequency" else np.float64)
+            for name in SEGMENT_INPUTS
+        }
+        self._filled = 0
+
+    def add(self, rows: pd.DataFrame) -> None:
+        """Append the inputs of ``rows``."""
+        end = self._filled + len(rows)
+        for name, values in self._columns.items():
+            values[self._filled : end] = rows[name].to_numpy()
+        self._filled = end
+
+    def frame(self) -> pd.DataFrame:
+        """The inputs added so far, as a DataFrame over the same arrays."""
+        return pd.DataFrame(
+            {name: values[: self._filled] for name, values in self._columns.items()}, copy=False
         )

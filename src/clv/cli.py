@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 import pandas as pd
 import typer
 from rich.console import Console
@@ -38,8 +39,10 @@ from clv.report.writers import write_table
 
 EXIT_BAD_INPUT = 2
 EXIT_MODEL_FAILURE = 3
+EXIT_OUT_OF_MEMORY = 5
 EXIT_CODES = (
-    "Exit codes: 0 success; 2 bad input (the data layer's message is printed); 3 a model could not be fitted."
+    "Exit codes: 0 success; 2 bad input (the data layer's message is printed); 3 a model could not be fitted; "
+    "5 out of memory."
 )
 
 app = typer.Typer(
@@ -70,6 +73,12 @@ def _exit_codes() -> Iterator[None]:
     except ConvergenceError as error:
         console.print(f"[red]model failure:[/red] {escape(str(error))}")
         raise typer.Exit(EXIT_MODEL_FAILURE) from error
+    except (duckdb.OutOfMemoryException, MemoryError) as error:
+        console.print(
+            f"[red]out of memory:[/red] {escape(str(error).splitlines()[0])}. Give DuckDB more with --memory-limit "
+            "(it spills the rest to a temporary folder: check that its disk has room), or run with --engine spark"
+        )
+        raise typer.Exit(EXIT_OUT_OF_MEMORY) from error
 
 
 @contextmanager

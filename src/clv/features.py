@@ -30,8 +30,9 @@ def feature_table(log: Transactions, cutoff: pd.Timestamp) -> pd.DataFrame:
     return feature_frame(log.connection.sql(query).to_arrow_table())
 
 
-def feature_sql(log: Transactions, cutoff: pd.Timestamp) -> str:
-    """The SQL of :func:`feature_table`, unordered: columns customer_id and the features."""
+def feature_sql(log: Transactions, cutoff: pd.Timestamp, customers: str = "TRUE") -> str:
+    """The SQL of :func:`feature_table`, unordered: columns customer_id and the features, for the customers meeting
+    the SQL condition ``customers`` on ``customer_id`` (all by default)."""
     day = pd.Timestamp(cutoff).normalize().date()
     windows = ",\n".join(
         f"count(*) FILTER (WHERE day > DATE '{day}' - {w}) AS orders_{w}d, "
@@ -49,7 +50,7 @@ def feature_sql(log: Transactions, cutoff: pd.Timestamp) -> str:
         products = f"""
             LEFT JOIN (
                 SELECT customer_id, count(*) AS distinct_products FROM {first_product_days(log)}
-                WHERE first_day <= DATE '{day}' GROUP BY customer_id
+                WHERE first_day <= DATE '{day}' AND ({customers}) GROUP BY customer_id
             ) AS products USING (customer_id)"""
         selected.append("coalesce(products.distinct_products, 0) AS distinct_products")
     if log.has("country"):
@@ -74,7 +75,7 @@ def feature_sql(log: Transactions, cutoff: pd.Timestamp) -> str:
                    - ln(1 + coalesce(CAST(sum(value) FILTER (
                        WHERE day <= first_day + CAST((DATE '{day}' - first_day) // 2 AS INTEGER)) AS DOUBLE), 0)) AS revenue_trend
                    {"".join(", " + column for column in optional)}
-            FROM {purchase_days(log)} WHERE day <= DATE '{day}'
+            FROM {purchase_days(log)} WHERE day <= DATE '{day}' AND ({customers})
             GROUP BY customer_id
         )
         SELECT {", ".join(selected)}

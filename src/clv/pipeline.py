@@ -12,6 +12,13 @@ Usage::
 
 The horizon is counted in ``time_unit`` periods (a month is 365.25/12 days); money is in the data's currency. The
 forecast and its parts are described in :mod:`clv.ensemble`; the backtest in :mod:`clv.evaluate`.
+
+A run, in order: the purchase and spend models are fitted at the observation end on DuckDB's distinct customer
+statistics (:func:`clv.data.summary.summary_statistics`); the backtest starts on a second thread; the learned model is
+trained (:func:`clv.ensemble.train_learned`), both on the log of a hash sample of customers past
+``SAMPLE_CUSTOMERS``; every customer is scored a part at a time (:mod:`clv.scoring`); segments rank every customer
+at the end. :func:`clv.batch.predict_to_file` runs the same steps and writes the parts to a file instead of keeping
+them.
 """
 
 from __future__ import annotations
@@ -290,6 +297,7 @@ def fitted_at_end(log: Transactions, settings: Settings) -> Iterator[tuple[Fitte
                 notes,
             )
             notes.extend(fitted.fit.notes if fitted.fit is not None else [])
+        del history  # its per-cutoff tables are not needed to score; the backtest keeps what it uses
         yield fitted, testing
 
 
@@ -299,7 +307,7 @@ def scored_parts(
     """Every customer scored (:func:`clv.scoring.score_part`), a part at a time, with progress."""
     with_features = fitted.fit is not None or log.has("country")
     done = 0
-    for summary, features in customer_parts(log, fitted.end, with_features):
+    for summary, features in customer_parts(log, fitted.end, with_features, fitted.customers):
         yield score_part(
             summary,
             features,

@@ -2,8 +2,8 @@
 
 Fitting needs little memory whatever the size of the log: the probabilistic models see the distinct histories (a few
 thousand rows) and the learned model a sample of customers. Scoring sees every customer, so it runs on parts:
-:func:`customer_parts` reads every customer's summary and features from one DuckDB query ordered by customer id
-(DuckDB sorts out of core), ``PART_CUSTOMERS`` at a time, and :func:`score_part` scores a part. Every row depends on
+:func:`customer_parts` reads the summary and features of about ``PART_CUSTOMERS`` customers at a time, a range of
+customer ids per DuckDB query, and :func:`score_part` scores a part. Every row depends on
 its customer alone, so the parts give the rows the whole would give; the Spark engine's executors score their
 partitions with the same function. Time is in weeks in the summary, in the settings' unit in the output; money in
 the log's currency.
@@ -11,8 +11,10 @@ the log's currency.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from clv.config import days_per_unit
+from clv.data.purchases import purchase_days
 from clv.data.summary import SUMMARY_COLUMNS, summary_frame, summary_sql
 from clv.data.transactions import Transactions
 from clv.ensemble import TIME_UNIT, Forecast, LearnedFit, apply_learned, customer_forecast
@@ -48,43 +51,64 @@ class ScoredPart:
 
 
 def customer_parts(
-    log: Transactions, end: pd.Timestamp, with_features: bool, customers: int | None = None
+    log: Transactions, end: pd.Timestamp, with_features: bool, customers: int, part_size: int | None = None
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
-    """Every customer with a purchase on or before ``end``, in customer order, ``customers`` (default
-    ``PART_CUSTOMERS``) at a time: the summary
-    in weeks (indexed by customer_id, the column kept) and, with ``with_features``, the feature table
-    (:func:`clv.features.feature_table`) of the same customers in the same order. Reads on a cursor of its own."""
+    """Every customer with a purchase on or before ``end`` (``customers`` of them), in customer order, about
+    ``part_size`` (default ``PART_CUSTOMERS``) at a time: the summary in weeks (indexed by customer_id, the column
+    kept) and, with ``with_features``, the feature table (:func:`clv.features.feature_table`) of the same customers in
+    the same order. Each part is a range of customer ids read by a query of its own, so no query holds more than a
+    part. Reads on a cursor of its own."""
     day = pd.Timestamp(end).normalize()
-    summary_query = summary_sql(log, TIME_UNIT)
+    in_part = "($2::VARCHAR IS NULL OR customer_id >= $2) AND ($3::VARCHAR IS NULL OR customer_id < $3)"
+    summary_query = summary_sql(log, TIME_UNIT, in_part)
     if with_features:
         query = f"""
-            WITH summary AS ({summary_query}), features AS ({feature_sql(log, day)})
+            WITH summary AS ({summary_query}), features AS ({feature_sql(log, day, in_part)})
             SELECT summary.*, features.* FROM summary JOIN features USING (customer_id)
             ORDER BY summary.customer_id
         """
     else:
         query = f"{summary_query} ORDER BY customer_id"
+    summary_width = len(SUMMARY_COLUMNS)  # the summary's columns come first, then the features'
     cursor = log.connection.cursor()
     try:
-        batches: pa.RecordBatchReader = cursor.sql(query, params=[day.date()]).to_arrow_reader(
-            customers or PART_CUSTOMERS
-        )
-        summary_width = len(SUMMARY_COLUMNS)  # the summary's columns come first, then the features'
-        for batch in batches:
-            summary = summary_frame(
-                pa.Table.from_batches([batch.select(range(summary_width))]).to_pandas(), TIME_UNIT, day
-            )
+        for low, high in _id_ranges(
+            replace(log, connection=cursor), day, customers, part_size or PART_CUSTOMERS
+        ):
+            table = cursor.sql(query, params=[day.date(), low, high]).to_arrow_table()
+            summary = summary_frame(table.select(range(summary_width)).to_pandas(), TIME_UNIT, day)
             features = None
             if with_features:
-                columns = {"customer_id": batch.column(0)}
-                columns |= {
-                    name: batch.column(summary_width + i)
-                    for i, name in enumerate(batch.schema.names[summary_width:])
-                }
+                names = table.column_names[summary_width:]
+                columns = {"customer_id": table.column(0)}
+                columns |= {name: table.column(summary_width + i) for i, name in enumerate(names)}
                 features = feature_frame(pa.table(columns))
             yield summary.set_index("customer_id", drop=False), features
     finally:
         cursor.close()
+
+
+def _id_ranges(
+    log: Transactions, day: pd.Timestamp, customers: int, part_size: int
+) -> list[tuple[str | None, str | None]]:
+    """Ranges [low, high) of customer ids (None: open) that divide the ``customers`` seen by ``day`` into parts of
+    about ``part_size``: cut at evenly spaced ids of a fixed hash sample of about 200 ids a part."""
+    parts = math.ceil(customers / part_size)
+    if parts <= 1:
+        return [(None, None)]
+    buckets = 1_000_000
+    chosen = max(min(round(200 * parts / customers * buckets), buckets), 1)
+    sample = [
+        row[0]
+        for row in log.connection.execute(
+            f"""SELECT DISTINCT customer_id FROM {purchase_days(log)}
+                WHERE day <= $1 AND hash(customer_id) % {buckets} < {chosen} ORDER BY customer_id""",
+            [day.date()],
+        ).fetchall()
+    ]
+    cuts = sorted({sample[round(i * len(sample) / parts)] for i in range(1, parts)} if sample else set())
+    bounds: list[str | None] = [None, *cuts, None]
+    return list(itertools.pairwise(bounds))
 
 
 def score_part(

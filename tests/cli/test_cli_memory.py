@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
-from clv.cli import EXIT_BAD_INPUT, app
+from clv.cli import EXIT_BAD_INPUT, EXIT_OUT_OF_MEMORY, app
 from clv.datasets import load_cdnow
 
 runner = CliRunner()
@@ -33,3 +33,14 @@ def test_a_memory_limit_that_is_not_a_size_is_bad_input(tmp_path: Path) -> None:
     )
     assert result.exit_code == EXIT_BAD_INPUT
     assert "memory limit 'lots' is not a size" in result.output
+
+
+def test_running_out_of_duckdb_memory_is_a_message_and_exit_code_5(tmp_path: Path) -> None:
+    log = tmp_path / "cdnow.parquet"
+    load_cdnow("master").to_parquet(log)
+    result = runner.invoke(
+        app, ["predict", str(log), "-o", str(tmp_path / "p.csv"), "--memory-limit", "2MB", "--no-backtest"]
+    )
+    assert result.exit_code == EXIT_OUT_OF_MEMORY, result.output
+    assert "out of memory" in result.output and "--memory-limit" in result.output
+    assert not (tmp_path / "p.csv").exists()

@@ -158,9 +158,10 @@ def _observation_end(log: Transactions, value: object) -> pd.Timestamp:
     return _as_timestamp(value, "observation_end")
 
 
-def summary_sql(log: Transactions, unit: str) -> str:
-    """SQL of the summary at the observation end bound to parameter ``$1`` (a DATE), unordered; ``unit`` is a
-    normalised time unit ("D", "W", "M" or "Y")."""
+def summary_sql(log: Transactions, unit: str, customers: str = "TRUE") -> str:
+    """SQL of the summary at the observation end bound to parameter ``$1`` (a DATE), unordered, for the customers
+    meeting the SQL condition ``customers`` on ``customer_id`` (all by default); ``unit`` is a normalised time unit
+    ("D", "W", "M" or "Y")."""
     scale = days_per_unit(unit)
     return f"""
         WITH customers AS (
@@ -174,7 +175,7 @@ def summary_sql(log: Transactions, unit: str) -> str:
                    min(first_time) AS first_purchase,
                    max(last_time) AS last_purchase
             FROM {purchase_days_source(log)}
-            WHERE day <= $1::DATE
+            WHERE day <= $1::DATE AND ({customers})
             GROUP BY customer_id
         )
         SELECT customer_id,

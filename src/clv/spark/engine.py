@@ -17,9 +17,8 @@ learned model (LightGBM) and backtest     driver, in DuckDB (:func:`clv.ensemble
 scoring (P(alive), expected purchases,    executors: ``mapInPandas`` over the summary, or (with the learned model,
 CLV with interval, next purchase, churn   whose features need each customer's transactions) ``applyInPandas`` over
 band, learned forecast from its base      customer buckets of summary and log cogrouped; the code is that of
-forecast, and the blend)                  :func:`clv.ensemble.customer_forecast`, :func:`clv.ensemble.apply_learned`
-                                          and :func:`clv.scoring.value_customers`, so every row equals the DuckDB
-                                          engine's
+forecast, and the blend)                  :func:`clv.scoring.score_part`, as the DuckDB engine scores its parts,
+                                          so every row equals the DuckDB engine's
 value tiers and RFM scores                executors, with cut-offs from exact ranks near each cut-off
                                           (:mod:`clv.spark.ranks`)
 total and its interval, segment tables    sums and one grouping-sets aggregation on the executors, finished on
@@ -385,10 +384,9 @@ def _score_batches(batches: Iterator[pd.DataFrame], state: _Scoring) -> Iterator
 
 
 def _score_part(customers: pd.DataFrame, transactions: pd.DataFrame | None, state: _Scoring) -> pd.DataFrame:
-    """Score one part of the customers (runs on an executor): the chosen models' forecast, the learned model's from
-    it (:func:`clv.ensemble.apply_learned`, on the features of the part's transactions), the rows of
-    :func:`clv.scoring.value_customers`, the churn band, the RFM inputs and the weighted gradients of the total's
-    interval."""
+    """Score one part of the customers (runs on an executor): :func:`clv.scoring.score_part` (with the learned
+    model, on the features of the part's transactions), the churn band, the RFM inputs and the weighted gradients of
+    the total's interval."""
     settings = Settings.from_dict(state.settings)
     if customers.empty:
         return pd.DataFrame(columns=[name for name, _ in state.columns])
