@@ -28,6 +28,7 @@ def test_online_retail_latin1_csv_is_mapped_and_cleaned(online_retail_csv: Path)
         "product_id": "StockCode",
         "country": "Country",
     }
+    assert report.columns == list(ONLINE_RETAIL_HEADER)
     assert report.rows_in == 12
     # The header is row 1, so the n-th data row is row n + 1.
     assert report.dropped["missing_customer_id"] == 2
@@ -91,6 +92,7 @@ def test_parquet_with_typed_columns_and_time_zones(tmp_path: Path) -> None:
     frame.to_parquet(path)
     log, report = load_transactions(path)
     assert report.mapping == {"customer_id": "user_id", "timestamp": "created_at", "amount": "order_value"}
+    assert report.columns == list(frame.columns)
     assert report.dropped["non_finite_number"] == 1 and report.examples["non_finite_number"] == [2]
     assert report.dropped["missing_customer_id"] == 1 and report.examples["missing_customer_id"] == [4]
     kept = log.to_pandas()

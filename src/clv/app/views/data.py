@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -10,7 +9,6 @@ from clv.app import backend, state
 from clv.app.views.common import user_errors
 from clv.config import max_upload_bytes
 from clv.data import load_customer_summary, load_transactions
-from clv.data.io import open_source
 from clv.data.mapping import MAPPABLE_FIELDS
 from clv.datasets import load_cdnow, synthetic
 from clv.errors import DataValidationError
@@ -199,8 +197,7 @@ def _mapping_editor(data: state.LoadedData) -> None:
     if data.raw is None:
         st.table(pd.DataFrame({"field": [FIELD_LABELS[f] for f in used], "column": list(used.values())}))
         return
-    with open_source(data.raw, connection=duckdb.connect(), file_name=data.name) as raw:
-        columns = raw.columns
+    columns = data.report.columns
     choice = {}
     grid = st.columns(4)
     for index, field in enumerate(MAPPABLE_FIELDS):
