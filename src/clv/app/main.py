@@ -1,7 +1,8 @@
 """The app's entry: page set-up, a small stylesheet for metric cards, and the navigation.
 
-Page modules are imported when their page is first shown, and the modelling stack (``clv.pipeline``: LightGBM,
-SciPy) is imported on a background thread at start-up: the Data page appears without waiting for either.
+Page modules are imported when their page is first shown, and what the Predict and Results pages need (the modelling
+stack ``clv.pipeline``: LightGBM, SciPy; then Altair) is imported on a background thread at start-up: the Data page
+appears without waiting for it, and the first Results page does not wait for Altair.
 """
 
 from __future__ import annotations
@@ -35,10 +36,16 @@ def view(name: str, function: str = "render") -> Callable[[], None]:
     return run
 
 
+WARM_UP = ("clv.pipeline", "clv.app.views.predict", "clv.app.views.results")
+
+
+def _warm_up() -> None:
+    for module in WARM_UP:
+        importlib.import_module(module)
+
+
 # Once per process (a module runs once; Streamlit re-runs app.py, not this module).
-threading.Thread(
-    target=importlib.import_module, args=("clv.pipeline",), name="clv-warm-up", daemon=True
-).start()
+threading.Thread(target=_warm_up, name="clv-warm-up", daemon=True).start()
 
 
 DASHBOARDS = [
