@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable
 
 import streamlit as st
 
-from clv.app import backend
+from clv.app import backend, pages
+from clv.app.pages import view
 from clv.app.views import admin
 
 STYLE = """
@@ -24,17 +24,6 @@ STYLE = """
 .st-key-kpis [data-testid="stMetricValue"] { font-size: 1.45rem; }
 </style>
 """
-
-
-def view(name: str, function: str = "render") -> Callable[[], None]:
-    """The page function ``function`` of ``clv.app.views.<name>``, imported on first call."""
-
-    def run() -> None:
-        getattr(importlib.import_module(f"clv.app.views.{name}"), function)()
-
-    run.__name__ = f"{name}_{function}"
-    return run
-
 
 WARM_UP = ("clv.pipeline", "clv.app.views.predict", "clv.app.views.results")
 
@@ -78,13 +67,8 @@ def main() -> None:
     """Render the app."""
     st.set_page_config(page_title="clv: customer lifetime value", page_icon=":bar_chart:", layout="wide")
     st.markdown(STYLE, unsafe_allow_html=True)
-    pages = {
-        "Analysis": [
-            st.Page(view("data"), title="Data", icon=":material/upload_file:", url_path="data", default=True),
-            st.Page(view("predict"), title="Predict", icon=":material/play_circle:", url_path="predict"),
-            st.Page(view("results"), title="Results", icon=":material/insights:", url_path="results"),
-            st.Page(view("export"), title="Export", icon=":material/download:", url_path="export"),
-        ],
+    sections = {
+        "Analysis": pages.analysis(),
         "Help": [
             st.Page(
                 view("docs"), title="Documentation", icon=":material/menu_book:", url_path="documentation"
@@ -101,7 +85,7 @@ def main() -> None:
         ],
     }
     if admin.current_admin() is not None:
-        pages["Dashboards"] = DASHBOARDS
-    page = st.navigation(pages)
+        sections["Dashboards"] = DASHBOARDS
+    page = st.navigation(sections)
     backend.track_page_view(page.title)
     page.run()
