@@ -70,6 +70,8 @@ def test_entry_renders_the_data_page_with_the_bundled_data() -> None:
     assert metrics["Rows read"] == "69,659" == f"{report.rows_in:,}"
     assert metrics["Rows kept"] == f"{report.rows_kept:,}"
     assert metrics["Customers"] == f"{customers:,}" == "23,570"
+    (chart,) = app.get("vega_lite_chart")
+    assert "Revenue per week" in str(chart.proto.spec)
 
 
 def test_bad_upload_shows_the_data_layer_message_not_a_traceback() -> None:

@@ -1,8 +1,8 @@
 """The app's entry: page set-up, a small stylesheet for metric cards, and the navigation.
 
-Page modules are imported when their page is first shown, and what the Predict and Results pages need (the modelling
-stack ``clv.pipeline``: LightGBM, SciPy; then Altair) is imported on a background thread at start-up: the Data page
-appears without waiting for it, and the first Results page does not wait for Altair.
+Page modules are imported when their page is first shown, and what the charts and the Predict and Results pages need
+(Altair, for the Data page's chart first; then the modelling stack ``clv.pipeline``: LightGBM, SciPy) is imported on a
+background thread at start-up: the top of the Data page appears without waiting for it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ STYLE = """
 </style>
 """
 
-WARM_UP = ("clv.pipeline", "clv.app.views.predict", "clv.app.views.results")
+WARM_UP = ("clv.report.charts", "clv.pipeline", "clv.app.views.predict", "clv.app.views.results")
 
 
 def _warm_up() -> None:
