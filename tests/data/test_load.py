@@ -279,3 +279,18 @@ def test_every_row_is_either_kept_or_counted_under_one_rule(rows: list[tuple[str
     assert report.rows_kept + sum(report.dropped.values()) == report.rows_in
     assert len(log) == report.rows_kept
     assert (log.to_pandas()["amount"] > 0).all()
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_blank_text_cells_of_a_dataframe_are_missing(dtype: object) -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": pd.Series(["a", " ", "\u00a0\t", None, " b "], dtype=dtype),
+            "date": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"],
+            "amount": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    log, report = load_transactions(frame)
+    assert report.dropped["missing_customer_id"] == 3
+    assert report.examples["missing_customer_id"] == [2, 3, 4]
+    assert sorted(log.to_pandas()["customer_id"]) == ["a", "b"]
