@@ -120,8 +120,13 @@ def upload_to_results(page: Page, url: str, path: Path) -> tuple[float, list[str
     done = page.locator(".st-key-kpis").get_by_test_id("stMetric").first  # the Results page opens by itself
     while not done.is_visible():
         try:
-            # The last line: a finished status box starts with its icon's name ("check").
-            label = status.locator("summary").inner_text(timeout=100).strip().splitlines()[-1]
+            # The last line: a finished status box starts with its icon's name ("check"). Once the Results page
+            # replaced the box, no waiting for it.
+            label = (
+                status.locator("summary").inner_text(timeout=100).strip().splitlines()[-1]
+                if status.count()
+                else ""
+            )
         except Exception:  # the status box is re-rendered while Streamlit runs
             label = ""
         if label and (not labels or labels[-1] != label):
