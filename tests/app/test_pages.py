@@ -14,9 +14,8 @@ ROOT = Path(__file__).parents[2]
 TIMEOUT = 120
 
 
-def _view_script(
-    view: str, function: str = "render", data: str | None = "sample", predict: bool = False
-) -> str:
+def _setup(data: str | None = "sample", predict: bool = False) -> str:
+    """Script lines that load CDNOW ``data`` (and predict on it) once per session."""
     setup = ""
     if data:
         setup = f"""
@@ -34,7 +33,22 @@ if state.results() is None:
     state.set_settings(clv.Settings(horizon=6, time_unit="M"))
     state.store_results(clv.run(state.loaded().transactions, state.current_settings()))
 """
-    return setup + f"\nfrom clv.app.views import {view}\n{view}.{function}()\n"
+    return setup
+
+
+def _view_script(
+    view: str, function: str = "render", data: str | None = "sample", predict: bool = False
+) -> str:
+    return _setup(data, predict) + f"\nfrom clv.app.views import {view}\n{view}.{function}()\n"
+
+
+# The Predict page first, then the app's own Results page, as in the app's navigation.
+PREDICT_THEN_RESULTS = """
+import streamlit as st
+from clv.app import pages
+predict = st.Page(pages.view("predict"), title="Predict", url_path="predict", default=True)
+st.navigation([predict, pages.results()]).run()
+"""
 
 
 def _run(script: str) -> AppTest:
@@ -56,6 +70,8 @@ def test_entry_renders_the_data_page_with_the_bundled_data() -> None:
     assert metrics["Rows read"] == "69,659" == f"{report.rows_in:,}"
     assert metrics["Rows kept"] == f"{report.rows_kept:,}"
     assert metrics["Customers"] == f"{customers:,}" == "23,570"
+    (chart,) = app.get("vega_lite_chart")
+    assert "Revenue per week" in str(chart.proto.spec)
 
 
 def test_bad_upload_shows_the_data_layer_message_not_a_traceback() -> None:
@@ -76,13 +92,33 @@ def test_synthetic_generator_loads_an_online_retail_log() -> None:
     assert any("synthetic (500 customers" in s.value for s in app.subheader)
 
 
-def test_predict_page_runs_and_stores_results() -> None:
-    app = _run(_view_script("predict"))
+def test_predict_stores_results_and_opens_the_results_page() -> None:
+    app = _run(_setup() + PREDICT_THEN_RESULTS)
+    assert [t.value for t in app.title] == ["Predict customer value"]
     app.number_input[0].set_value(6)
     app.button[0].click().run()
     assert not app.exception
-    assert any("customers valued" in s.value for s in app.success)
     assert app.session_state["results_cache"]
+    assert [t.value for t in app.title] == ["Results"]
+    assert "Customers" in [m.label for m in app.metric]
+
+
+def test_bad_settings_stay_on_the_predict_page_with_the_error_even_with_earlier_results() -> None:
+    app = _run(_setup(predict=True) + PREDICT_THEN_RESULTS)
+    app.multiselect[0].set_value([])
+    app.button[0].click().run()
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Predict customer value"]
+    assert any("choose among" in e.value for e in app.error)
+
+
+def test_predict_with_results_already_computed_opens_them_without_predicting_again() -> None:
+    app = _run(_setup(predict=True) + PREDICT_THEN_RESULTS)
+    computed = dict(app.session_state["results_cache"])
+    app.button[0].click().run()
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Results"]
+    assert app.session_state["results_cache"] == computed
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ def test_online_retail_latin1_csv_is_mapped_and_cleaned(online_retail_csv: Path)
         "product_id": "StockCode",
         "country": "Country",
     }
+    assert report.columns == list(ONLINE_RETAIL_HEADER)
     assert report.rows_in == 12
     # The header is row 1, so the n-th data row is row n + 1.
     assert report.dropped["missing_customer_id"] == 2
@@ -91,6 +92,7 @@ def test_parquet_with_typed_columns_and_time_zones(tmp_path: Path) -> None:
     frame.to_parquet(path)
     log, report = load_transactions(path)
     assert report.mapping == {"customer_id": "user_id", "timestamp": "created_at", "amount": "order_value"}
+    assert report.columns == list(frame.columns)
     assert report.dropped["non_finite_number"] == 1 and report.examples["non_finite_number"] == [2]
     assert report.dropped["missing_customer_id"] == 1 and report.examples["missing_customer_id"] == [4]
     kept = log.to_pandas()
@@ -277,3 +279,18 @@ def test_every_row_is_either_kept_or_counted_under_one_rule(rows: list[tuple[str
     assert report.rows_kept + sum(report.dropped.values()) == report.rows_in
     assert len(log) == report.rows_kept
     assert (log.to_pandas()["amount"] > 0).all()
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_blank_text_cells_of_a_dataframe_are_missing(dtype: object) -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": pd.Series(["a", " ", "\u00a0\t", None, " b "], dtype=dtype),
+            "date": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"],
+            "amount": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    log, report = load_transactions(frame)
+    assert report.dropped["missing_customer_id"] == 3
+    assert report.examples["missing_customer_id"] == [2, 3, 4]
+    assert sorted(log.to_pandas()["customer_id"]) == ["a", "b"]

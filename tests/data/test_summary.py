@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clv.data import Transactions, load_transactions, weekly_activity
 from clv.data.summary import calibration_holdout, summarize
 from clv.datasets import load_cdnow
 from clv.errors import DataValidationError
@@ -152,3 +153,32 @@ def test_summary_invariants_and_independent_computation(
         assert row["monetary_value"] == pytest.approx(expected_mean)
         assert 0 <= row["recency"] <= row["T"]
     assert summary["total_revenue"].sum() == pytest.approx(log["amount"].sum())
+
+
+def test_weekly_activity_has_every_week_from_monday_with_zeros_for_quiet_weeks() -> None:
+    log = Transactions.from_pandas(
+        pd.DataFrame(
+            {
+                "customer_id": ["a", "a", "b", "c"],
+                # Wednesday and Sunday of one week, nothing in the next, then a Monday.
+                "timestamp": pd.to_datetime(
+                    ["2024-01-03 09:00", "2024-01-07 23:00", "2024-01-07 12:00", "2024-01-15 08:00"]
+                ),
+                "amount": [10.0, 5.0, 2.5, 7.0],
+            }
+        )
+    )
+    activity = weekly_activity(log)
+    assert activity["week"].tolist() == list(pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15"]))
+    assert activity["revenue"].tolist() == [17.5, 0.0, 7.0]
+    assert activity["customers"].tolist() == [2, 0, 1]
+    assert weekly_activity(log).equals(activity)  # computed once, read again
+
+
+def test_weekly_activity_adds_up_to_the_log() -> None:
+    log = load_transactions(load_cdnow("sample"), drop_zero_amounts=False)[0]
+    activity = weekly_activity(log)
+    revenue = log.connection.execute(f"SELECT sum(amount) FROM {log.table}").fetchall()[0][0]
+    assert activity["revenue"].sum() == pytest.approx(revenue)
+    assert (activity["week"].diff().dropna() == pd.Timedelta(weeks=1)).all()
+    assert (activity["week"].dt.day_of_week == 0).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import openpyxl
@@ -51,13 +52,12 @@ def test_upload_predict_explore_and_download(
     page.get_by_role("link", name="Predict").click()
     wait_idle(page)
     page.get_by_role("button", name="Predict customer value").click()
+    expect(page.get_by_test_id("stExpander").first).to_be_visible()
+    page.screenshot(path=str(screenshots / "predict-1280.png"))  # progress, stage by stage
+    # When the prediction is done, the Results page opens by itself.
+    expect(page.locator(".st-key-kpis").get_by_test_id("stMetric").first).to_be_visible(timeout=120_000)
+    expect(page).to_have_url(re.compile(r"/results$"))
     wait_idle(page)
-    page.screenshot(path=str(screenshots / "predict-1280.png"))
-    expect(page.get_by_text("customers valued")).to_be_visible(timeout=120_000)
-
-    page.get_by_role("link", name="Results").click()
-    wait_idle(page)
-    expect(page.get_by_test_id("stMetric").first).to_be_visible()
     page.screenshot(path=str(screenshots / "results-1280.png"))
     for tab in ("Segments", "Churn", "Model quality", "Drivers", "Customer lookup", "Overview"):
         page.get_by_role("tab", name=tab).click()

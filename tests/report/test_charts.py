@@ -7,6 +7,8 @@ import re
 import vl_convert
 
 import clv
+from clv.data import load_transactions, weekly_activity
+from clv.datasets import load_cdnow
 from clv.report import charts
 
 
@@ -33,3 +35,14 @@ def test_value_histogram_axis_labels_are_distinct_amounts(cdnow_run: clv.Results
     labels = re.findall(r">(\$[\d,.]+)</text>", svg)
     assert len(labels) >= 4 and len(labels) == len(set(labels)), labels
     assert "$1" in labels and "$1,000" in labels
+
+
+def test_weekly_revenue_chart_has_units_and_tooltips() -> None:
+    log = load_transactions(load_cdnow("sample"), drop_zero_amounts=False)[0]
+    spec = charts.weekly_revenue(weekly_activity(log)).to_dict()
+    assert spec["title"] == "Revenue per week"
+    assert spec["encoding"]["x"]["title"] == "Week (starting Monday)"
+    assert spec["encoding"]["y"]["axis"]["format"] == charts.CURRENCY
+    assert [t["title"] for t in spec["encoding"]["tooltip"]] == ["Week of", "Revenue", "Customers buying"]
+    svg = vl_convert.vegalite_to_svg(spec)
+    assert ">$10,000<" in svg and ">1997<" in svg

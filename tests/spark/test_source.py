@@ -25,6 +25,7 @@ def assert_same_cleaning(
 ) -> pd.DataFrame:
     (log, report), (expected_log, expected) = spark_result, duckdb_result
     assert report.mapping == expected.mapping
+    assert report.columns == expected.columns
     assert (report.rows_in, report.rows_kept) == (expected.rows_in, expected.rows_kept)
     assert report.dropped == expected.dropped
     assert all(examples == [] for examples in report.examples.values())  # no row numbers in Spark

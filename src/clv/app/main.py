@@ -1,18 +1,19 @@
 """The app's entry: page set-up, a small stylesheet for metric cards, and the navigation.
 
-Page modules are imported when their page is first shown, and the modelling stack (``clv.pipeline``: LightGBM,
-SciPy) is imported on a background thread at start-up: the Data page appears without waiting for either.
+Page modules are imported when their page is first shown, and what the charts and the Predict and Results pages need
+(Altair, for the Data page's chart first; then the modelling stack ``clv.pipeline``: LightGBM, SciPy) is imported on a
+background thread at start-up: the top of the Data page appears without waiting for it.
 """
 
 from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable
 
 import streamlit as st
 
-from clv.app import backend
+from clv.app import backend, pages
+from clv.app.pages import view
 from clv.app.views import admin
 
 STYLE = """
@@ -24,21 +25,16 @@ STYLE = """
 </style>
 """
 
+WARM_UP = ("clv.report.charts", "clv.pipeline", "clv.app.views.predict", "clv.app.views.results")
 
-def view(name: str, function: str = "render") -> Callable[[], None]:
-    """The page function ``function`` of ``clv.app.views.<name>``, imported on first call."""
 
-    def run() -> None:
-        getattr(importlib.import_module(f"clv.app.views.{name}"), function)()
-
-    run.__name__ = f"{name}_{function}"
-    return run
+def _warm_up() -> None:
+    for module in WARM_UP:
+        importlib.import_module(module)
 
 
 # Once per process (a module runs once; Streamlit re-runs app.py, not this module).
-threading.Thread(
-    target=importlib.import_module, args=("clv.pipeline",), name="clv-warm-up", daemon=True
-).start()
+threading.Thread(target=_warm_up, name="clv-warm-up", daemon=True).start()
 
 
 DASHBOARDS = [
@@ -71,13 +67,8 @@ def main() -> None:
     """Render the app."""
     st.set_page_config(page_title="clv: customer lifetime value", page_icon=":bar_chart:", layout="wide")
     st.markdown(STYLE, unsafe_allow_html=True)
-    pages = {
-        "Analysis": [
-            st.Page(view("data"), title="Data", icon=":material/upload_file:", url_path="data", default=True),
-            st.Page(view("predict"), title="Predict", icon=":material/play_circle:", url_path="predict"),
-            st.Page(view("results"), title="Results", icon=":material/insights:", url_path="results"),
-            st.Page(view("export"), title="Export", icon=":material/download:", url_path="export"),
-        ],
+    sections = {
+        "Analysis": pages.analysis(),
         "Help": [
             st.Page(
                 view("docs"), title="Documentation", icon=":material/menu_book:", url_path="documentation"
@@ -94,7 +85,7 @@ def main() -> None:
         ],
     }
     if admin.current_admin() is not None:
-        pages["Dashboards"] = DASHBOARDS
-    page = st.navigation(pages)
+        sections["Dashboards"] = DASHBOARDS
+    page = st.navigation(sections)
     backend.track_page_view(page.title)
     page.run()

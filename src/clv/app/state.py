@@ -45,11 +45,11 @@ def set_loaded(data: LoadedData) -> None:
 
 def results() -> Results | None:
     """The results of the last prediction on the current data and settings."""
-    cache: dict[tuple[str, str], Results] = st.session_state.setdefault("results_cache", {})
-    data, settings = loaded(), current_settings()
+    cache: dict[tuple[str, Settings], Results] = st.session_state.setdefault("results_cache", {})
+    data = loaded()
     if data is None:
         return None
-    return cache.get((data.key, repr(settings)))
+    return cache.get((data.key, current_settings()))
 
 
 def store_results(value: Results) -> None:
@@ -57,8 +57,8 @@ def store_results(value: Results) -> None:
     data = loaded()
     if data is None:
         return
-    cache: dict[tuple[str, str], Results] = st.session_state.setdefault("results_cache", {})
-    cache[(data.key, repr(current_settings()))] = value
+    cache: dict[tuple[str, Settings], Results] = st.session_state.setdefault("results_cache", {})
+    cache[(data.key, current_settings())] = value
 
 
 def current_settings() -> Settings:

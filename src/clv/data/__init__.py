@@ -5,7 +5,7 @@ from clv.data.customers import load_customer_summary
 from clv.data.engine import connect
 from clv.data.load import load_transactions
 from clv.data.mapping import FIELD_NAMES, detect_mapping
-from clv.data.summary import SUMMARY_COLUMNS, calibration_holdout, summarize
+from clv.data.summary import SUMMARY_COLUMNS, calibration_holdout, summarize, weekly_activity
 from clv.data.transactions import Transactions
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "load_customer_summary",
     "load_transactions",
     "summarize",
+    "weekly_activity",
 ]

@@ -72,7 +72,8 @@ _SLASH_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})")
 
 @dataclass
 class CleaningReport:
-    """What cleaning kept and dropped. Row numbers are as a person sees them in the file (see ``row_numbering``)."""
+    """What cleaning kept and dropped. Row numbers are as a person sees them in the file (see ``row_numbering``);
+    ``columns`` are the source's columns in file order (what a mapping may name)."""
 
     source_name: str
     rows_in: int
@@ -82,6 +83,7 @@ class CleaningReport:
     mapping: dict[str, str]
     warnings: list[str] = field(default_factory=list)
     row_numbering: str = "row numbers as shown in the file (in CSV and Excel the header is row 1)"
+    columns: list[str] = field(default_factory=list)
 
     @property
     def rows_dropped(self) -> int:
@@ -311,6 +313,7 @@ def _report(
         examples=examples,
         mapping=dict(mapping),
         warnings=warnings,
+        columns=list(raw.columns),
     )
 
 

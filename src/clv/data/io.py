@@ -228,7 +228,8 @@ def _read_excel(
 def _from_frame(
     connection: duckdb.DuckDBPyConnection, frame: pd.DataFrame, name: str, first_row: int
 ) -> RawTable:
-    """Register a DataFrame; object columns become text so mixed cells never break the typed view."""
+    """Register a DataFrame; object columns become text so mixed cells never break the typed view, and blank text
+    is missing."""
     if frame.columns.duplicated().any():
         duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise DataValidationError(f"{name} has duplicated column names: {', '.join(duplicated)}")
@@ -236,7 +237,10 @@ def _from_frame(
     converted = {}
     for column in frame.columns:
         values = frame[column]
-        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+        if isinstance(values.dtype, pd.StringDtype):  # text already: no Python call per cell
+            text = values.astype("string")
+            converted[column] = text.mask(text.str.strip().eq("").fillna(False))
+        elif values.dtype == object:
             converted[column] = values.map(_cell_text, na_action="ignore").astype("string")
         else:
             converted[column] = values

@@ -120,6 +120,23 @@ def calibration_holdout(
     return result
 
 
+def weekly_activity(log: Transactions) -> pd.DataFrame:
+    """Revenue and customers buying per calendar week (weeks start on Monday), every week from the first purchase
+    to the last, weeks without purchases as zeros: ``week``, ``revenue``, ``customers``. Computed once per log."""
+    table = log.derived_table(
+        "weekly_activity",
+        f"""WITH weekly AS (
+                SELECT date_trunc('week', "timestamp") AS week, sum(amount) AS revenue,
+                       count(DISTINCT customer_id) AS customers
+                FROM {log.table} GROUP BY week
+            ),
+            weeks AS (SELECT unnest(generate_series(min(week), max(week), INTERVAL 7 DAY)) AS week FROM weekly)
+            SELECT week, coalesce(revenue, 0) AS revenue, coalesce(customers, 0) AS customers
+            FROM weeks LEFT JOIN weekly USING (week)""",
+    )
+    return log.connection.execute(f"SELECT * FROM {table} ORDER BY week").df()
+
+
 def _execute(log: Transactions, query: str, parameters: list[object]) -> pd.DataFrame:
     try:
         return log.connection.execute(query, parameters).df()

@@ -25,6 +25,25 @@ def _scale(colours: dict[str, str]) -> alt.Scale:
     return alt.Scale(domain=list(colours), range=list(colours.values()))
 
 
+def weekly_revenue(activity: pd.DataFrame) -> alt.Chart:
+    """Revenue per week over the data's history (from :func:`clv.data.weekly_activity`), customers buying in the
+    tooltip: gaps, trends and seasonality at a glance."""
+    return (
+        alt.Chart(activity, title="Revenue per week")
+        .mark_bar(color=SERIES_COLOURS["actual"])
+        .encode(
+            x=alt.X("week:T", title="Week (starting Monday)"),
+            y=alt.Y("revenue:Q", title="Revenue ($)", axis=alt.Axis(format=CURRENCY)),
+            tooltip=[
+                alt.Tooltip("week:T", title="Week of", format="%Y-%m-%d"),
+                alt.Tooltip("revenue:Q", format=CURRENCY, title="Revenue"),
+                alt.Tooltip("customers:Q", format=",", title="Customers buying"),
+            ],
+        )
+        .properties(height=220)
+    )
+
+
 def clv_distribution(predictions: pd.DataFrame) -> alt.Chart:
     """Customers by predicted value (equal-width bins on a log scale, since value is highly skewed), by tier."""
     values = predictions[["clv", "value_tier"]].copy()

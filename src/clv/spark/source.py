@@ -161,6 +161,7 @@ def canonical_log(
         examples={name: [] for name in RULES},
         mapping=dict(used),
         row_numbering=ROW_NUMBERING,
+        columns=list(frame.columns),
     )
     if report.rows_kept == 0:
         log.unpersist()

@@ -1,4 +1,4 @@
-"""Predict page: settings with defaults and help, one button, progress by stage."""
+"""Predict page: settings with defaults and help, one button, progress by stage; then the Results page."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 import clv
-from clv.app import backend, state
+from clv.app import backend, pages, state
 from clv.app.views.common import need_data, user_errors
 from clv.config import TIME_UNIT_NAMES, normalise_time_unit
 from clv.models.compare import PURCHASE_MODELS
@@ -91,10 +91,10 @@ def _form() -> None:
             backtest_weeks=float(holdout) if holdout else None,
         )
         state.set_settings(settings)
-        if state.results() is not None:
-            st.success("Already computed for this data and these settings: open **Results**.")
-            return
-        _predict(settings)
+        if state.results() is None:
+            _predict(settings)
+        if state.results() is not None:  # not when the prediction failed: its error stays on this page
+            st.switch_page(pages.results())
 
 
 def _predict(settings: clv.Settings) -> None:
@@ -116,6 +116,3 @@ def _predict(settings: clv.Settings) -> None:
         status.update(
             label=f"Done in {time.perf_counter() - started:.1f} s", state="complete", expanded=False
         )
-    stored = state.results()
-    if stored is not None:
-        st.success(f"{len(stored.predictions):,} customers valued. Open **Results**.")
