@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clv.config import release_freed_memory
 from clv.data.transactions import Transactions
 from clv.ensemble import one_blas_thread
 from clv.insights import insights
@@ -90,7 +91,9 @@ def predict_to_file(
             timings["valuation"] = time.perf_counter() - started - timings["forecast"]
             tested, timings["backtest"] = testing.wait(report, 0.7, fitted.notes)
             report(f"Segmenting customers and writing {target.name}", 0.9)
-            segmented = add_segments(inputs.frame(), settings)
+            release_freed_memory()
+            segmented = inputs.frame()
+            add_segments(segmented, settings)
             del inputs
             with TableWriter(target) as writer:
                 written = 0

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clv.config import days_per_unit
+from clv.config import days_per_unit, release_freed_memory
 from clv.data.summary import summary_statistics
 from clv.data.transactions import Transactions
 from clv.ensemble import TIME_UNIT, History, LearnedFit, fit_on_statistics, one_blas_thread, train_learned
@@ -76,7 +76,7 @@ SEGMENT_COLUMNS: tuple[str, ...] = ("value_tier", "churn_risk", "rfm_score", "rf
 SEGMENT_INPUTS: tuple[str, ...] = ("clv", "p_alive", "total_revenue", "frequency", "weeks_since_last")
 FINGERPRINT_COLUMNS: tuple[str, ...] = ("customer_id", "frequency", "recency", "T", "monetary_value")
 MIN_BACKTEST_WEEKS = 4.0
-SAMPLE_CUSTOMERS = 300_000
+SAMPLE_CUSTOMERS = 200_000
 """Beyond this many customers at the observation end, the learned model is trained and the backtest run on the log
 of a hash sample of about this many customers (their time and memory grow with the rows); every customer is scored."""
 Progress = Callable[[str, float], None]
@@ -222,7 +222,8 @@ def _results(
 ) -> Results:
     """The run's results from every customer's scored rows (in customer order) and their drivers' texts."""
     drivers = _drivers(predictions, driver_texts, tally)
-    predictions = add_segments(predictions, settings)
+    add_segments(predictions, settings)
+    predictions = in_column_order(predictions)
     metrics = tested.metrics if tested is not None else pd.DataFrame()
     total = tally.total(fitted, settings)
     return Results(
@@ -298,6 +299,7 @@ def fitted_at_end(log: Transactions, settings: Settings) -> Iterator[tuple[Fitte
             )
             notes.extend(fitted.fit.notes if fitted.fit is not None else [])
         del history  # its per-cutoff tables are not needed to score; the backtest keeps what it uses
+        release_freed_memory()
         yield fitted, testing
 
 
@@ -389,21 +391,19 @@ def _drivers(predictions: pd.DataFrame, texts: list[pd.Series], tally: Tally) ->
     }
 
 
-def add_segments(predictions: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Add the value tier, churn band and RFM score and segment (they rank every customer) to scored rows, dropping
-    the RFM recency input ``weeks_since_last``; columns in the documented order."""
+def add_segments(predictions: pd.DataFrame, settings: Settings) -> None:
+    """Add the value tier, churn band and RFM score and segment (they rank every customer) to scored rows, in place,
+    dropping the RFM recency input ``weeks_since_last``."""
     predictions["value_tier"] = value_tiers(predictions["clv"], settings.tier_cutoffs).array
     predictions["churn_risk"] = churn_bands(predictions["p_alive"], settings.churn_thresholds).array
     mean_order = predictions["total_revenue"] / (predictions["frequency"] + 1)
-    scores = rfm(
-        predictions.pop("weeks_since_last").reset_index(drop=True), predictions["frequency"], mean_order
-    )
+    scores = rfm(predictions.pop("weeks_since_last"), predictions["frequency"], mean_order)
     predictions["rfm_score"] = scores["rfm_score"].array
     predictions["rfm_segment"] = scores["rfm_segment"].array
-    return in_column_order(predictions)
 
 
 def in_column_order(predictions: pd.DataFrame) -> pd.DataFrame:
+    """``predictions`` with the documented columns first, in their order."""
     ordered = [c for c in PREDICTION_COLUMNS if c in predictions] + [
         c for c in predictions if c not in PREDICTION_COLUMNS
     ]
