@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/scale.py                                   # 1M, 10M, 50M lines; summarize and predict; 3GB limit
+    python bench/scale.py                                   # 1M, 10M, 50M lines; summarize and predict; 2GB limit
     python bench/scale.py --quick                           # 1M lines only
     python bench/scale.py --rows 50000000 --commands summarize --memory-limit 2GB
 
@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument(
         "--commands", nargs="+", default=["summarize", "predict"], choices=["summarize", "predict"]
     )
-    parser.add_argument("--memory-limit", default="3GB", help="passed to clv --memory-limit (DuckDB's share)")
+    parser.add_argument("--memory-limit", default="2GB", help="passed to clv --memory-limit (DuckDB's share)")
     parser.add_argument("--quick", action="store_true", help="1M lines only")
     parser.add_argument("--folder", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "clv-bench")
     parser.add_argument("--case", nargs=2, help=argparse.SUPPRESS)

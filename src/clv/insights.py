@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -30,19 +31,20 @@ def insights(
         f"Expected value of the {len(predictions):,} customers over {settings.horizon_text}: {money(estimate)} "
         f"({settings.interval_text} {money(low)} to {money(high)})."
     )
-    ordered = predictions["clv"].sort_values(ascending=False)
-    if ordered.sum() > 0:
-        top = max(round(0.2 * len(ordered)), 1)
+    values = predictions["clv"].to_numpy(dtype=float)
+    if values.sum() > 0:
+        top = max(round(0.2 * len(values)), 1)
+        top_value = np.partition(values, len(values) - top)[len(values) - top :].sum()
         findings.append(
-            f"The top 20 % of customers ({top:,}) hold {ordered.iloc[:top].sum() / ordered.sum():.0%} of the predicted "
-            "value."
+            f"The top 20 % of customers ({top:,}) hold {top_value / values.sum():.0%} of the predicted value."
         )
-    valuable = predictions["clv"] >= predictions["clv"].quantile(0.8)
-    at_risk = valuable & (predictions["churn_risk"].astype(str) != "Low risk")
+    # Whole-column operations on arrays: a run may hold millions of customers.
+    valuable = values >= np.quantile(values, 0.8)
+    at_risk = valuable & (predictions["churn_risk"] != "Low risk").to_numpy()
     if at_risk.any():
         findings.append(
             f"{int(at_risk.sum()):,} high-value customers are at risk of churning; they carry "
-            f"{money(float(predictions.loc[at_risk, 'clv'].sum()))} of predicted value: contact them first."
+            f"{money(float(values[at_risk].sum()))} of predicted value: contact them first."
         )
     if drivers is not None and not drivers.empty:
         names = ", ".join(drivers["description"].head(3))

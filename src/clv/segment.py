@@ -79,7 +79,7 @@ def _quintile(values: pd.Series, higher_is_better: bool = True) -> np.ndarray:
     ranks = pd.Series(np.asarray(values)).rank(method="average", ascending=higher_is_better) / max(
         len(values), 1
     )
-    return np.ceil(ranks.to_numpy() * 5).clip(1, 5).astype(int)
+    return np.ceil(ranks.to_numpy() * 5).clip(1, 5).astype(np.int8)
 
 
 RFM_OTHERS = "Lost"
@@ -130,7 +130,7 @@ def rfm(days_since_last: pd.Series, frequency: pd.Series, monetary: pd.Series) -
             "r_score": r,
             "f_score": f,
             "m_score": m,
-            "rfm_score": _categorical((r - 1) * 25 + (f - 1) * 5 + (m - 1), RFM_SCORES),
+            "rfm_score": _categorical((r.astype(np.int16) - 1) * 25 + (f - 1) * 5 + (m - 1), RFM_SCORES),
             "rfm_segment": _categorical(segment, RFM_SEGMENTS),
         },
         index=frequency.index,
