@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from importlib import metadata as package_metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -99,9 +99,37 @@ class Results:
     metadata: dict[str, Any]
     total: tuple[float, float, float]
     settings: Settings = field(default_factory=Settings)
+    backtest_pending: BacktestThread | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def backtest_ready(self) -> bool:
+        """Whether :meth:`with_backtest` returns without waiting (no backtest left running, or it has finished)."""
+        return self.backtest_pending is None or self.backtest_pending.done()
+
+    def with_backtest(self) -> Results:
+        """These results with their backtest. When the run left it running (``clv.run(..., wait_for_backtest=False)``),
+        wait for it and return new results holding its tables, its notes and the insight on it; else these results."""
+        if self.backtest_pending is None:
+            return self
+        notes = list(self.metadata["notes"])
+        tested, seconds = self.backtest_pending.wait(lambda stage, fraction: None, 1.0, notes)
+        metadata = {
+            **self.metadata,
+            "notes": notes,
+            "backtest": _backtest_window(tested),
+            "timings_seconds": {**self.metadata["timings_seconds"], "backtest": seconds},
+        }
+        tables = _backtest_tables(tested)
+        findings = insights(
+            self.predictions, self.total, self.settings, self.drivers.get("importance"), tables["metrics"]
+        )
+        return replace(self, **tables, insights=findings, metadata=metadata, backtest_pending=None)
 
     def save(self, folder: str | Path) -> Path:
-        """Write the run to ``folder``: Parquet tables, JSON metadata and models, LightGBM text (never pickle)."""
+        """Write the run to ``folder`` (after its backtest, if left running): Parquet tables, JSON metadata and
+        models, LightGBM text (never pickle)."""
+        if self.backtest_pending is not None:
+            return self.with_backtest().save(folder)
         root = Path(folder)
         root.mkdir(parents=True, exist_ok=True)
         tables = {
@@ -173,19 +201,27 @@ def run(
     data: Transactions | pd.DataFrame,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    *,
+    wait_for_backtest: bool = True,
 ) -> Results:
     """Predict every customer's value over the horizon, backtest the models, segment and explain.
 
     ``data``: a :class:`~clv.data.Transactions` log, a DataFrame with the canonical transaction columns
     (customer_id, timestamp, amount ...), or a customer-level summary (frequency, recency, T, monetary_value, as from
     :func:`clv.data.load_customer_summary`), which runs the probabilistic models only and says so. ``progress`` is
-    called with (stage name, fraction done).
+    called with (stage name, fraction done). With ``wait_for_backtest=False`` the results come as soon as every
+    customer is valued, the backtest still running on its thread: :attr:`Results.backtest_ready` tells when it is
+    done and :meth:`Results.with_backtest` adds it (what the app does, to show results sooner).
     """
     with one_blas_thread():
-        return _run(data, settings or Settings(), progress or (lambda stage, fraction: None))
+        return _run(
+            data, settings or Settings(), progress or (lambda stage, fraction: None), wait_for_backtest
+        )
 
 
-def _run(data: Transactions | pd.DataFrame, settings: Settings, report: Progress) -> Results:
+def _run(
+    data: Transactions | pd.DataFrame, settings: Settings, report: Progress, wait_for_backtest: bool
+) -> Results:
     if isinstance(data, pd.DataFrame) and {"frequency", "recency", "T"} <= set(data.columns):
         return _run_customer_level(data, settings, report)
     log = data if isinstance(data, Transactions) else Transactions.from_pandas(data)
@@ -202,9 +238,13 @@ def _run(data: Transactions | pd.DataFrame, settings: Settings, report: Progress
         predictions = pd.concat(frames, ignore_index=True)
         del frames  # the parts are copied into the whole
         timings["valuation"] = time.perf_counter() - started - timings["forecast"]
-        tested, timings["backtest"] = testing.wait(report, 0.7, fitted.notes)
+        pending = testing.detach() if not wait_for_backtest and testing.running else None
+        tested = None
+        if pending is None:
+            tested, timings["backtest"] = testing.wait(report, 0.7, fitted.notes)
     report("Segmenting and writing insights", 0.95)
     results = _results(predictions, texts, tally, fitted, tested, settings, len(log), timings)
+    results.backtest_pending = pending
     timings["total"] = time.perf_counter() - started
     report("Done", 1.0)
     return results
@@ -224,16 +264,13 @@ def _results(
     drivers = _drivers(predictions, driver_texts, tally)
     add_segments(predictions, settings)
     predictions = in_column_order(predictions)
-    metrics = tested.metrics if tested is not None else pd.DataFrame()
+    tables = _backtest_tables(tested)
     total = tally.total(fitted, settings)
     return Results(
         predictions=predictions,
-        metrics=metrics,
-        deciles=tested.deciles if tested is not None else pd.DataFrame(),
-        tracking=tested.tracking if tested is not None else pd.DataFrame(),
-        conditional=tested.conditional if tested is not None else pd.DataFrame(),
+        **tables,
         segments=_segment_tables(predictions),
-        insights=insights(predictions, total, settings, drivers.get("importance"), metrics),
+        insights=insights(predictions, total, settings, drivers.get("importance"), tables["metrics"]),
         drivers=drivers,
         models={"purchase_model": fitted.purchase_model, "spend_model": fitted.spend_model},
         learned_model=fitted.fit.model if fitted.fit is not None else None,
@@ -422,7 +459,7 @@ class BacktestThread:
     """The run's backtest, started on a second thread: everything refitted at the observation end minus the
     backtest weeks and scored on the rest, on a DuckDB cursor of its own, while the caller forecasts at the
     observation end (each sees only its own data, so results do not change). Used as a context manager, which
-    waits for the thread on leaving."""
+    waits for the thread on leaving unless :meth:`detach` was called."""
 
     def __init__(self, log: Transactions, history: History, end: pd.Timestamp, settings: Settings) -> None:
         self.calibration_end = _backtest_start(history, end, settings)
@@ -435,21 +472,40 @@ class BacktestThread:
             else None
         )
 
+        self._detached = False
+
     def __enter__(self) -> BacktestThread:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._pool.shutdown()
+        self._pool.shutdown(wait=not self._detached)
+
+    @property
+    def description(self) -> str:
+        """What the backtest does, in words ("" when it is skipped)."""
+        if self.calibration_end is None:
+            return ""
+        return f"refitted on data to {self.calibration_end.date()}, scoring the weeks to {self._end.date()}"
+
+    @property
+    def running(self) -> bool:
+        """Whether a backtest was started (False when it is skipped)."""
+        return self._job is not None
+
+    def done(self) -> bool:
+        """Whether :meth:`wait` returns at once."""
+        return self._job is None or self._job.done()
+
+    def detach(self) -> BacktestThread:
+        """Let the backtest run on after the context is left (for :meth:`wait` later); returns this thread."""
+        self._detached = True
+        return self
 
     def wait(self, report: Progress, fraction: float, notes: list[str]) -> tuple[Backtest | None, float]:
         """The backtest (None when there is none, with the reason added to ``notes``) and the seconds it took;
         ``report`` says what is awaited at ``fraction`` done."""
         if self.calibration_end is not None:
-            report(
-                f"Backtesting: refitted on data to {self.calibration_end.date()}, scoring the weeks to "
-                f"{self._end.date()}",
-                fraction,
-            )
+            report(f"Backtesting: {self.description}", fraction)
         tested, note, seconds = self._job.result() if self._job is not None else (None, None, 0.0)
         notes.extend(filter(None, [self._skipped, note]))
         return tested, seconds
@@ -527,14 +583,7 @@ def run_metadata(
         "learned_model": learned_metadata(fit, fitted.purchase_model, settings.horizon_weeks),
         "blend_weights": fit.weights if fit is not None else {},
         "notes": fitted.notes,
-        "backtest": (
-            {
-                "calibration_end": str(tested.calibration_end.date()),
-                "holdout_end": str(tested.holdout_end.date()),
-            }
-            if tested is not None
-            else None
-        ),
+        "backtest": _backtest_window(tested),
         "settings": settings.to_dict(),
         "customers": tally.customers,
         "transactions": transactions,
@@ -543,6 +592,39 @@ def run_metadata(
             name: package_version(name)
             for name in ("clv-platform", "numpy", "scipy", "pandas", "duckdb", "lightgbm")
         },
+    }
+
+
+class _BacktestTables(TypedDict):
+    metrics: pd.DataFrame
+    deciles: pd.DataFrame
+    tracking: pd.DataFrame
+    conditional: pd.DataFrame
+
+
+def _backtest_tables(tested: Backtest | None) -> _BacktestTables:
+    """The backtest's tables as :class:`Results` holds them (empty without a backtest)."""
+    if tested is None:
+        return _BacktestTables(
+            metrics=pd.DataFrame(),
+            deciles=pd.DataFrame(),
+            tracking=pd.DataFrame(),
+            conditional=pd.DataFrame(),
+        )
+    return _BacktestTables(
+        metrics=tested.metrics,
+        deciles=tested.deciles,
+        tracking=tested.tracking,
+        conditional=tested.conditional,
+    )
+
+
+def _backtest_window(tested: Backtest | None) -> dict[str, str] | None:
+    if tested is None:
+        return None
+    return {
+        "calibration_end": str(tested.calibration_end.date()),
+        "holdout_end": str(tested.holdout_end.date()),
     }
 
 

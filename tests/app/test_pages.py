@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,33 @@ def test_export_documentation_and_contact_pages_render() -> None:
     docs = _run(_view_script("docs", data=None))
     assert any("The models in plain words" in m.value for m in docs.markdown)
     _run(_view_script("contact", data=None))
+
+
+def test_results_come_before_the_backtest_and_model_quality_fills_in_when_it_is_done() -> None:
+    script = (
+        _setup()
+        + """
+import clv
+if state.results() is None:
+    state.set_settings(clv.Settings(horizon=6, time_unit="M"))
+    log = state.loaded().transactions
+    state.store_results(clv.run(log, state.current_settings(), wait_for_backtest=False))
+from clv.app.views import results
+results.render()
+"""
+    )
+    app = _run(script)
+    cached = next(iter(app.session_state["results_cache"].values()))
+    assert "Customers" in [m.label for m in app.metric]
+    if cached.backtest_pending is not None:  # still running when the page was drawn: it says so
+        assert any("Backtest running" in c.value for c in app.caption)
+        while not cached.backtest_ready:
+            time.sleep(0.05)
+    app.session_state["results_tab"] = "Model quality"
+    app.run()
+    assert not app.exception
+    completed = next(iter(app.session_state["results_cache"].values()))
+    assert completed.backtest_pending is None and not completed.metrics.empty
+    assert not any("Backtest running" in c.value for c in app.caption)
+    assert any("Models fitted on data to" in c.value for c in app.caption)
+    assert any("ensemble" in str(frame.value.index.tolist()) for frame in app.dataframe)

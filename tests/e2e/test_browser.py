@@ -62,6 +62,9 @@ def test_upload_predict_explore_and_download(
     for tab in ("Segments", "Churn", "Model quality", "Drivers", "Customer lookup", "Overview"):
         page.get_by_role("tab", name=tab).click()
         wait_idle(page)
+        if tab == "Model quality":  # the backtest finishes behind the results, then fills this tab in
+            expect(page.get_by_text("Models fitted on data to")).to_be_visible(timeout=60_000)
+            wait_idle(page)
         page.screenshot(path=str(screenshots / f"tab-{tab.lower().replace(' ', '-')}-1280.png"))
     expect(page.get_by_test_id("stDataFrame").locator("canvas").first).to_be_visible()
 

@@ -225,3 +225,19 @@ def test_a_backtest_longer_than_the_history_is_skipped_with_a_note(small_log: pd
     results = clv.run(small_log, clv.Settings(horizon=3, time_unit="M", learned=False, backtest_weeks=200))
     assert results.metrics.empty
     assert any("too short to hold back 200 weeks" in note for note in results.metadata["notes"])
+
+
+def test_results_can_come_before_the_backtest_and_then_equal_the_waited_run(
+    cdnow_master_log: clv.data.Transactions, cdnow_run: clv.Results
+) -> None:
+    early = clv.run(cdnow_master_log, cdnow_run.settings, wait_for_backtest=False)
+    assert early.backtest_pending is not None and early.metrics.empty and early.metadata["backtest"] is None
+    pd.testing.assert_frame_equal(early.predictions, cdnow_run.predictions)
+    assert early.insights == [text for text in cdnow_run.insights if "backtest" not in text]
+    done = early.with_backtest()
+    assert done.backtest_ready and done.backtest_pending is None and done.with_backtest() is done
+    pd.testing.assert_frame_equal(done.metrics, cdnow_run.metrics)
+    pd.testing.assert_frame_equal(done.deciles, cdnow_run.deciles)
+    assert done.insights == cdnow_run.insights
+    assert done.metadata["backtest"] == cdnow_run.metadata["backtest"]
+    assert done.metadata["notes"] == cdnow_run.metadata["notes"]

@@ -53,16 +53,21 @@ def track_page_view(page: str) -> None:
         track("page_view", page=page)
 
 
-def record_prediction(results: Results, duration_seconds: float, data_name: str) -> None:
-    """Record the prediction event (with its duration in seconds) and store the run with its backtest metrics."""
+def record_prediction(results: Results, duration_seconds: float) -> None:
+    """Record the prediction event, with the seconds until its results were shown."""
     track(
         "predict",
         duration_seconds,
         customers=len(results.predictions),
         model=results.metadata["purchase_model"],
     )
+
+
+def store_run(results: Results, data_name: str) -> None:
+    """Store the run with its backtest metrics (once the backtest is done) and the run's seconds to its results;
+    a storage failure is logged, never shown."""
     try:
-        record_run(database(), results, data_name, duration_seconds, session_id())
+        record_run(database(), results, data_name, results.metadata["timings_seconds"]["total"], session_id())
     except Exception:
         LOGGER.warning("model run not stored", exc_info=True)
 

@@ -44,7 +44,30 @@ def set_loaded(data: LoadedData) -> None:
 
 
 def results() -> Results | None:
-    """The results of the last prediction on the current data and settings."""
+    """The results of the last prediction on the current data and settings; completed with their backtest once it
+    has finished (a prediction's results come before it: see :func:`finish_backtest`)."""
+    value = _cached()
+    if value is not None and value.backtest_pending is not None and value.backtest_ready:
+        return finish_backtest()
+    return value
+
+
+def finish_backtest() -> Results | None:
+    """The current results with their backtest, waiting for it if it is still running; kept and stored as a run
+    (with the backtest's metrics) when it completes here."""
+    value = _cached()
+    if value is None or value.backtest_pending is None:
+        return value
+    completed = value.with_backtest()
+    store_results(completed)
+    from clv.app import backend  # storage is imported when a run is first stored
+
+    data = loaded()
+    backend.store_run(completed, data.name if data is not None else "")
+    return completed
+
+
+def _cached() -> Results | None:
     cache: dict[tuple[str, Settings], Results] = st.session_state.setdefault("results_cache", {})
     data = loaded()
     if data is None:

@@ -42,6 +42,9 @@ def _export() -> None:
     if results is None:
         st.info("No prediction yet: run one on the **Predict** page.")
         return
+    if results.backtest_pending is not None:
+        with st.spinner("Finishing the backtest: the Excel file and the report hold its metrics"):
+            results = state.finish_backtest() or results
     ids = st.session_state.get("filtered_ids")
     sheets = export_sheets(results, ids)
     predictions = sheets["predictions"]

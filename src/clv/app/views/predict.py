@@ -110,9 +110,12 @@ def _predict(settings: clv.Settings) -> None:
             st.write(stage)
             bar.progress(min(max(fraction, 0.0), 1.0))
 
-        results = clv.run(source, settings, progress=progress)  # type: ignore[arg-type]
+        # The results are shown as soon as every customer is valued; the backtest finishes behind them.
+        results = clv.run(source, settings, progress=progress, wait_for_backtest=False)  # type: ignore[arg-type]
         state.store_results(results)
-        backend.record_prediction(results, time.perf_counter() - started, data.name)
+        backend.record_prediction(results, time.perf_counter() - started)
+        if results.backtest_pending is None:
+            backend.store_run(results, data.name)
         status.update(
             label=f"Done in {time.perf_counter() - started:.1f} s", state="complete", expanded=False
         )

@@ -53,6 +53,8 @@ def _results() -> None:
     )
     for finding in results.insights:
         st.markdown(f"- {_escape(finding)}")
+    if results.backtest_pending is not None:
+        _await_backtest(results.backtest_pending.description)
     # Only the open tab is drawn (each tab switch reruns the page): the browser draws two charts, not ten.
     tabs = st.tabs(
         ["Overview", "Segments", "Churn", "Model quality", "Drivers", "Customer lookup"],
@@ -136,7 +138,19 @@ def _segments(results: Results) -> None:
         )
 
 
+@st.fragment(run_every=0.5)
+def _await_backtest(description: str) -> None:
+    """While the run's backtest finishes behind the results: say so, and redraw the page once it is done."""
+    current = state.results()
+    if current is not None and current.backtest_pending is None:
+        st.rerun()
+    st.caption(f"Backtest running ({description}); Model quality fills in when it is done.")
+
+
 def _quality(results: Results) -> None:
+    if results.backtest_pending is not None:
+        st.info("The backtest is still running: this tab fills in when it is done.")
+        return
     metrics = results.metrics
     for note in results.metadata["notes"]:
         st.markdown(f"- {_escape(note)}")
