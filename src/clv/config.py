@@ -52,8 +52,12 @@ def max_upload_bytes() -> int:
 
 def release_freed_memory() -> None:
     """Return the heap pages freed so far to the operating system. glibc keeps what worker threads freed in their own
-    arenas (after a large log's fit, about 0.4-1 GB of it); called between the stages of a run so the next stage's
-    peak does not stack on top of it. Does nothing where the C library has no ``malloc_trim``."""
+    arenas (after a large log's fit, about 0.4-1 GB of it), and Arrow's allocator keeps freed buffers; called between
+    the stages of a run so the next stage's peak does not stack on top of them. glibc's part does nothing where the
+    C library has no ``malloc_trim``."""
+    import pyarrow  # Arrow buffers (DuckDB results, Parquet writers) come from Arrow's own allocator
+
+    pyarrow.default_memory_pool().release_unused()
     library = ctypes.util.find_library("c")
     trim = getattr(ctypes.CDLL(library), "malloc_trim", None) if library else None
     if trim is not None:

@@ -343,7 +343,8 @@ def fitted_at_end(log: Transactions, settings: Settings) -> Iterator[tuple[Fitte
 def scored_parts(
     log: Transactions, fitted: Fitted, settings: Settings, report: Progress, drivers: bool
 ) -> Iterator[ScoredPart]:
-    """Every customer scored (:func:`clv.scoring.score_part`), a part at a time, with progress."""
+    """Every customer scored (:func:`clv.scoring.score_part`), a part at a time, with progress; what a part freed is
+    returned to the system before the next (so the parts' scratch memory does not pile up)."""
     with_features = fitted.fit is not None or log.has("country")
     done = 0
     for summary, features in customer_parts(log, fitted.end, with_features, fitted.customers):
@@ -357,6 +358,8 @@ def scored_parts(
             drivers,
         )
         done += len(summary)
+        del summary, features
+        release_freed_memory()
         report(
             f"Valuing customers over the horizon: {done:,} of {fitted.customers:,}",
             0.55 + 0.15 * done / fitted.customers,
