@@ -11,7 +11,7 @@ Each case runs in a fresh subprocess. The first table gives wall seconds per sta
 callback reports them; "load" is ``load_transactions`` before the run) and the peak RSS. The second splits the same
 run by kind of work, timing every call of the functions named (their time is inside the stages above): DuckDB
 summaries and feature tables, the probabilistic fits, LightGBM training, LightGBM predictions and SHAP
-contributions. DuckDB's memory limit is 2GB unless ``--memory-limit`` says otherwise (the peak RSS counts DuckDB's
+contributions. DuckDB's memory limit is 1.5GB unless ``--memory-limit`` says otherwise (the peak RSS counts DuckDB's
 share too). Targets (issue 4): CDNOW master end to end under 10 s; 10M lines under 2 minutes and 4 GB.
 """
 
@@ -189,8 +189,8 @@ def main() -> None:
     parser.add_argument("--skip-cdnow", action="store_true", help="synthetic logs only")
     parser.add_argument(
         "--memory-limit",
-        default="2GB",
-        help="DuckDB memory limit (default 2GB; beyond it DuckDB spills to disk)",
+        default="1.5GB",
+        help="DuckDB memory limit (default 1.5GB; beyond it DuckDB spills to disk)",
     )
     parser.add_argument("--profile", action="store_true", help="print the top 25 calls by cumulative time")
     parser.add_argument("--folder", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "clv-bench")

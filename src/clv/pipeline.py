@@ -263,7 +263,6 @@ def _results(
     """The run's results from every customer's scored rows (in customer order) and their drivers' texts."""
     drivers = _drivers(predictions, driver_texts, tally)
     add_segments(predictions, settings)
-    predictions = in_column_order(predictions)
     tables = _backtest_tables(tested)
     total = tally.total(fitted, settings)
     return Results(
@@ -426,20 +425,29 @@ def _drivers(predictions: pd.DataFrame, texts: list[pd.Series], tally: Tally) ->
     return {
         "importance": importance,
         "customers": pd.DataFrame(
-            {"customer_id": predictions["customer_id"].to_numpy(), "drivers": pd.concat(texts).to_numpy()}
+            {"customer_id": predictions["customer_id"].array, "drivers": pd.concat(texts).to_numpy()}
         ),
     }
 
 
 def add_segments(predictions: pd.DataFrame, settings: Settings) -> None:
-    """Add the value tier, churn band and RFM score and segment (they rank every customer) to scored rows, in place,
-    dropping the RFM recency input ``weeks_since_last``."""
-    predictions["value_tier"] = value_tiers(predictions["clv"], settings.tier_cutoffs).array
-    predictions["churn_risk"] = churn_bands(predictions["p_alive"], settings.churn_thresholds).array
+    """Add the value tier, churn band and RFM score and segment (they rank every customer) to scored rows, in place
+    and where the documented order puts them (before ``expected_next_purchase`` when the rows have it; inserting
+    copies no other column), dropping the RFM recency input ``weeks_since_last``."""
     mean_order = predictions["total_revenue"] / (predictions["frequency"] + 1)
     scores = rfm(predictions.pop("weeks_since_last"), predictions["frequency"], mean_order)
-    predictions["rfm_score"] = scores["rfm_score"].array
-    predictions["rfm_segment"] = scores["rfm_segment"].array
+    segments = {
+        "value_tier": value_tiers(predictions["clv"], settings.tier_cutoffs).array,
+        "churn_risk": churn_bands(predictions["p_alive"], settings.churn_thresholds).array,
+        "rfm_score": scores["rfm_score"].array,
+        "rfm_segment": scores["rfm_segment"].array,
+    }
+    columns = list(predictions.columns)
+    position = (
+        columns.index("expected_next_purchase") if "expected_next_purchase" in columns else len(columns)
+    )
+    for offset, (name, values) in enumerate(segments.items()):
+        predictions.insert(position + offset, name, values)
 
 
 def in_column_order(predictions: pd.DataFrame) -> pd.DataFrame:
