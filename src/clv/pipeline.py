@@ -27,7 +27,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from importlib import metadata as package_metadata
@@ -227,7 +227,8 @@ def _run(
     log = data if isinstance(data, Transactions) else Transactions.from_pandas(data)
     started = time.perf_counter()
     report("Fitting the purchase and spend models and the learned model", 0.05)
-    with fitted_at_end(log, settings) as (fitted, testing):
+    # Results first: the backtest then starts after the valuation, not competing with it.
+    with fitted_at_end(log, settings, backtest_now=wait_for_backtest) as (fitted, testing):
         timings = {"forecast": time.perf_counter() - started}
         report("Valuing customers over the horizon", 0.55)
         tally, frames, texts = Tally(), [], []
@@ -238,6 +239,7 @@ def _run(
         predictions = pd.concat(frames, ignore_index=True)
         del frames  # the parts are copied into the whole
         timings["valuation"] = time.perf_counter() - started - timings["forecast"]
+        testing.start()
         pending = testing.detach() if not wait_for_backtest and testing.running else None
         tested = None
         if pending is None:
@@ -295,10 +297,13 @@ class Fitted:
 
 
 @contextmanager
-def fitted_at_end(log: Transactions, settings: Settings) -> Iterator[tuple[Fitted, BacktestThread]]:
-    """Fit everything at the observation end, with the backtest started on a second thread (waited for on leaving).
-    The probabilistic models are fitted on the distinct statistics of every customer; the learned model and the
-    backtest use the log of a hash sample of customers when there are more than ``SAMPLE_CUSTOMERS``."""
+def fitted_at_end(
+    log: Transactions, settings: Settings, backtest_now: bool = True
+) -> Iterator[tuple[Fitted, BacktestThread]]:
+    """Fit everything at the observation end, with the backtest on a second thread (waited for on leaving unless
+    detached), started now or, without ``backtest_now``, when the caller starts it. The probabilistic models are
+    fitted on the distinct statistics of every customer; the learned model and the backtest use the log of a hash
+    sample of customers when there are more than ``SAMPLE_CUSTOMERS``."""
     end = (
         pd.Timestamp(settings.observation_end).normalize()
         if settings.observation_end is not None
@@ -318,7 +323,7 @@ def fitted_at_end(log: Transactions, settings: Settings) -> Iterator[tuple[Fitte
             f"{len(learning_log):,} of {len(log):,} transactions); every customer was scored"
         )
     history = History(learning_log)
-    with BacktestThread(learning_log, history, end, settings) as testing:
+    with BacktestThread(learning_log, history, end, settings, start=backtest_now) as testing:
         purchase_model, spend_model, comparison = fit_on_statistics(
             statistics, settings.purchase_models, settings.horizon_weeks, notes
         )
@@ -472,18 +477,25 @@ class BacktestThread:
     observation end (each sees only its own data, so results do not change). Used as a context manager, which
     waits for the thread on leaving unless :meth:`detach` was called."""
 
-    def __init__(self, log: Transactions, history: History, end: pd.Timestamp, settings: Settings) -> None:
+    def __init__(
+        self, log: Transactions, history: History, end: pd.Timestamp, settings: Settings, start: bool = True
+    ) -> None:
         self.calibration_end = _backtest_start(history, end, settings)
         self._end = end
         self._skipped = _backtest_skipped(history, end, settings, self.calibration_end)
         self._pool = ThreadPoolExecutor(max_workers=1)
-        self._job = (
-            self._pool.submit(_backtest, log, self.calibration_end, end, settings)
-            if self.calibration_end is not None
-            else None
-        )
-
+        self._log, self._settings = log, settings
+        self._job: Future[tuple[Backtest | None, str | None, float]] | None = None
         self._detached = False
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the backtest (once; nothing to start when it is skipped)."""
+        if self._job is None and self.calibration_end is not None:
+            self._job = self._pool.submit(
+                _backtest, self._log, self.calibration_end, self._end, self._settings
+            )
 
     def __enter__(self) -> BacktestThread:
         return self
@@ -500,12 +512,12 @@ class BacktestThread:
 
     @property
     def running(self) -> bool:
-        """Whether a backtest was started (False when it is skipped)."""
-        return self._job is not None
+        """Whether there is a backtest to run (False when it is skipped)."""
+        return self.calibration_end is not None
 
     def done(self) -> bool:
         """Whether :meth:`wait` returns at once."""
-        return self._job is None or self._job.done()
+        return self.calibration_end is None or (self._job is not None and self._job.done())
 
     def detach(self) -> BacktestThread:
         """Let the backtest run on after the context is left (for :meth:`wait` later); returns this thread."""
@@ -514,7 +526,8 @@ class BacktestThread:
 
     def wait(self, report: Progress, fraction: float, notes: list[str]) -> tuple[Backtest | None, float]:
         """The backtest (None when there is none, with the reason added to ``notes``) and the seconds it took;
-        ``report`` says what is awaited at ``fraction`` done."""
+        ``report`` says what is awaited at ``fraction`` done. Starts the backtest if it was not started."""
+        self.start()
         if self.calibration_end is not None:
             report(f"Backtesting: {self.description}", fraction)
         tested, note, seconds = self._job.result() if self._job is not None else (None, None, 0.0)

@@ -3,6 +3,7 @@ stored verbatim and only ever rendered as text (tables, st.text), never as Markd
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -214,10 +215,18 @@ predict.render()
     )  # probabilistic models only: the learned model is not what is tested here
     app.button[0].click().run()
     assert not app.exception
+    # The results come before the backtest; the run is stored, with its metrics, when a page next asks for the
+    # results after the backtest is done (the Results page, which opens by itself, polls for it).
+    (pending,) = app.session_state["results_cache"].values()
+    while not pending.backtest_ready:
+        time.sleep(0.05)
+    app.run()
+    assert not app.exception
     runs = list_runs(open_database())
     assert list(runs["data_name"]) == ["CDNOW sample"] and runs["duration_seconds"].iloc[0] > 0
     token = admin_token()
     (results,) = app.session_state["results_cache"].values()
+    assert results.backtest_pending is None and not results.metrics.empty
     shown = page("dashboards", "model_runs", token)
     assert list(shown.dataframe[0].value["customers"]) == [len(results.predictions)]
     metrics = shown.dataframe[1].value
