@@ -329,19 +329,28 @@ def fitted_at_end(
         )
         fitted = Fitted(end, purchase_model, spend_model, comparison, customers, notes)
         if settings.learned:
-            fitted.fit = train_learned(
-                history,
-                end,
-                settings.horizon_weeks,
-                (purchase_model, spend_model),
-                statistics,
-                settings.seed,
-                notes,
+            fitted.fit = learned_at_end(
+                history, end, settings, (purchase_model, spend_model), statistics, notes
             )
-            notes.extend(fitted.fit.notes if fitted.fit is not None else [])
         del history  # its per-cutoff tables are not needed to score; the backtest keeps what it uses
         release_freed_memory()
         yield fitted, testing
+
+
+def learned_at_end(
+    history: History,
+    end: pd.Timestamp,
+    settings: Settings,
+    models: tuple[PurchaseModel, GammaGamma],
+    statistics: pd.DataFrame,
+    notes: list[str],
+) -> LearnedFit | None:
+    """The learned model for the observation end (:func:`clv.ensemble.train_learned` on ``history``, from the
+    chosen purchase and spend ``models`` and the customers' distinct ``statistics``), how it was trained and blended
+    added to ``notes`` (or why there is none)."""
+    fit = train_learned(history, end, settings.horizon_weeks, models, statistics, settings.seed, notes)
+    notes.extend(fit.notes if fit is not None else [])
+    return fit
 
 
 def scored_parts(

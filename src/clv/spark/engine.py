@@ -50,7 +50,6 @@ from clv.ensemble import (
     LearnedFit,
     fit_on_statistics,
     one_blas_thread,
-    train_learned,
 )
 from clv.errors import DataValidationError
 from clv.features import feature_table
@@ -63,6 +62,7 @@ from clv.pipeline import (
     BacktestThread,
     Progress,
     Settings,
+    learned_at_end,
     learned_metadata,
     package_version,
 )
@@ -198,16 +198,7 @@ def _run(
             fit = None
             if settings.learned and history is not None:
                 report("Training the learned model on the driver", 0.3)
-                fit = train_learned(
-                    history,
-                    end,
-                    settings.horizon_weeks,
-                    (purchase_model, spend_model),
-                    statistics,
-                    settings.seed,
-                    notes,
-                )
-                notes.extend(fit.notes if fit is not None else [])
+                fit = learned_at_end(history, end, settings, (purchase_model, spend_model), statistics, notes)
             timings["learned"] = time.perf_counter() - clock - sum(timings.values())
             report("Scoring customers on the executors", 0.5)
             scored = _score(
