@@ -67,7 +67,7 @@ from clv.pipeline import (
     package_version,
 )
 from clv.scoring import score_part, total_value
-from clv.segment import CHURN_NAMES, churn_bands, segment_shares, tier_names
+from clv.segment import CHURN_NAMES, RFM_SEGMENTS, churn_bands, segment_shares, tier_names
 from clv.spark.ranks import segment_columns
 from clv.spark.session import spark_session
 from clv.spark.source import canonical_log, read_source
@@ -463,13 +463,12 @@ def _segment_tables(predictions: DataFrame, settings: Settings) -> dict[str, pd.
     orders = {
         "value_tier": tier_names(settings.tier_cutoffs),
         "churn_risk": list(CHURN_NAMES),
-        "rfm_segment": None,
+        "rfm_segment": list(RFM_SEGMENTS),
     }
     tables = {}
     for name, column in zip(("value_tiers", "churn_risk", "rfm"), SEGMENT_COLUMNS, strict=True):
         rows = grouped[grouped[column].notna()].set_index(column)
-        order = orders[column]
-        rows = rows.reindex([o for o in order if o in rows.index]) if order else rows.sort_index()
+        rows = rows.reindex([o for o in orders[column] if o in rows.index])
         tables[name] = segment_shares(
             rows[["customers", "revenue", "predicted_value", "mean_clv", "mean_p_alive"]]
         )
