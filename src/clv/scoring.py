@@ -51,10 +51,10 @@ class ScoredPart:
 
 
 def customer_parts(
-    log: Transactions, end: pd.Timestamp, with_features: bool, customers: int, part_size: int | None = None
+    log: Transactions, end: pd.Timestamp, with_features: bool, customers: int
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
     """Every customer with a purchase on or before ``end`` (``customers`` of them), in customer order, about
-    ``part_size`` (default ``PART_CUSTOMERS``) at a time: the summary in weeks (indexed by customer_id, the column
+    ``PART_CUSTOMERS`` at a time: the summary in weeks (indexed by customer_id, the column
     kept) and, with ``with_features``, the feature table (:func:`clv.features.feature_table`) of the same customers in
     the same order. Each part is a range of customer ids read by a query of its own, so no query holds more than a
     part. Reads on a cursor of its own."""
@@ -72,9 +72,7 @@ def customer_parts(
     summary_width = len(SUMMARY_COLUMNS)  # the summary's columns come first, then the features'
     cursor = log.connection.cursor()
     try:
-        for low, high in _id_ranges(
-            replace(log, connection=cursor), day, customers, part_size or PART_CUSTOMERS
-        ):
+        for low, high in _id_ranges(replace(log, connection=cursor), day, customers, PART_CUSTOMERS):
             table = cursor.sql(query, params=[day.date(), low, high]).to_arrow_table()
             summary = summary_frame(table.select(range(summary_width)).to_pandas(), TIME_UNIT, day)
             features = None
