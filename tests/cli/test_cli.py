@@ -13,10 +13,8 @@ from typer.testing import CliRunner
 from clv.cli import EXIT_BAD_INPUT, EXIT_MODEL_FAILURE, app
 from clv.datasets import load_cdnow
 from clv.errors import ConvergenceError
-from tests.shared import SHARED_DATA
 
 runner = CliRunner()
-SHARED = SHARED_DATA
 
 
 def test_sample_summarize_and_fit(tmp_path: Path) -> None:
@@ -37,13 +35,13 @@ def test_sample_summarize_and_fit(tmp_path: Path) -> None:
     assert (tmp_path / "models" / "BG_NBD.json").exists()
 
 
-def test_predict_writes_the_documented_table(tmp_path: Path) -> None:
+def test_predict_writes_the_documented_table(tmp_path: Path, cdnow_files: Path) -> None:
     output = tmp_path / "predictions.csv"
     result = runner.invoke(
         app,
         [
             "predict",
-            str(SHARED / "CDNOW_sample.txt"),
+            str(cdnow_files / "CDNOW_sample.txt"),
             "-o",
             str(output),
             "--horizon",
@@ -69,12 +67,12 @@ def test_bad_input_exits_with_code_2_and_the_data_layers_message(tmp_path: Path)
     assert result.exit_code == EXIT_BAD_INPUT and "unknown output format" in result.output
 
 
-def test_report_writes_a_word_document(tmp_path: Path) -> None:
+def test_report_writes_a_word_document(tmp_path: Path, cdnow_files: Path) -> None:
     import docx
 
     output = tmp_path / "report.docx"
     result = runner.invoke(
-        app, ["report", str(SHARED / "CDNOW_sample.txt"), "-o", str(output), "--horizon", "6", "--json"]
+        app, ["report", str(cdnow_files / "CDNOW_sample.txt"), "-o", str(output), "--horizon", "6", "--json"]
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
@@ -139,9 +137,9 @@ def test_excel_and_parquet_glob_inputs_and_every_output_format(tmp_path: Path) -
         assert frames[name]["customer_id"].tolist() == frames["parquet"]["customer_id"].tolist(), name
 
 
-def test_backtest_prints_its_metrics_as_json() -> None:
+def test_backtest_prints_its_metrics_as_json(cdnow_files: Path) -> None:
     arguments = ["--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30", "--json"]
-    result = runner.invoke(app, ["backtest", str(SHARED / "CDNOW_sample.txt"), *arguments])
+    result = runner.invoke(app, ["backtest", str(cdnow_files / "CDNOW_sample.txt"), *arguments])
     assert result.exit_code == 0, result.output
     tested = json.loads(result.stdout)
     assert tested["holdout_end"] == "1998-06-30"

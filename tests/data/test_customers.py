@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from clv.data import load_customer_summary
 from clv.errors import DataValidationError
-from tests.shared import SHARED_DATA
 
 
-def test_published_cdnow_summary_is_accepted_under_its_own_names() -> None:
+def test_published_cdnow_summary_is_accepted_under_its_own_names(cdnow_files: Path) -> None:
     summary = load_customer_summary(
-        SHARED_DATA / "cdnow_customers_summary_with_transactions.csv", time_unit="W"
+        cdnow_files / "cdnow_customers_summary_with_transactions.csv", time_unit="W"
     )
     assert len(summary) == 2357
     assert summary.attrs["time_unit"] == "W"
     assert summary["frequency"].dtype == "int64"
     assert (
         summary["frequency"].sum()
-        == pd.read_csv(SHARED_DATA / "cdnow_customers_summary_with_transactions.csv")["x"].sum()
+        == pd.read_csv(cdnow_files / "cdnow_customers_summary_with_transactions.csv")["x"].sum()
     )
 
 

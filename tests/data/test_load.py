@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from clv.data import load_transactions, summarize
 from clv.errors import DataValidationError
-from tests.shared import SHARED_DATA
 
 from .conftest import ONLINE_RETAIL_HEADER, ONLINE_RETAIL_ROWS, write_csv
 
@@ -176,21 +175,21 @@ def test_cancellation_prefix_is_configurable() -> None:
     assert custom.dropped["cancellation"] == 1
 
 
-def test_cdnow_files_are_recognised_and_reproduce_the_published_summary() -> None:
-    log, report = load_transactions(SHARED_DATA / "CDNOW_sample.txt", drop_zero_amounts=False)
+def test_cdnow_files_are_recognised_and_reproduce_the_published_summary(cdnow_files: Path) -> None:
+    log, report = load_transactions(cdnow_files / "CDNOW_sample.txt", drop_zero_amounts=False)
     assert report.mapping["customer_id"] == "customer_id"
     assert report.rows_in == report.rows_kept == 6919
     summary = summarize(log, "1997-09-30", time_unit="W")
-    reference = pd.read_csv(SHARED_DATA / "cdnow_customers_summary_with_transactions.csv")
+    reference = pd.read_csv(cdnow_files / "cdnow_customers_summary_with_transactions.csv")
     merged = reference.merge(summary.assign(ID=summary["customer_id"].astype(int)), on="ID")
     assert len(merged) == 2357
     np.testing.assert_array_equal(merged["x"], merged["frequency"])
     assert np.max(np.abs(merged["zbar"] - merged["monetary_value"])) <= 0.005 + 1e-9
-    _, master_report = load_transactions(SHARED_DATA / "CDNOW_master.txt")
+    _, master_report = load_transactions(cdnow_files / "CDNOW_master.txt")
     assert master_report.rows_in == 69_659
     # By default $0 orders are dropped: 8 customers of the sample bought only for $0 in the calibration period.
     assert master_report.dropped["zero_or_missing_amount"] > 0
-    default_log, _ = load_transactions(SHARED_DATA / "CDNOW_sample.txt")
+    default_log, _ = load_transactions(cdnow_files / "CDNOW_sample.txt")
     assert len(summarize(default_log, "1997-09-30", time_unit="W")) == 2349
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,9 +14,6 @@ from clv.data import Transactions, load_transactions, weekly_activity
 from clv.data.summary import calibration_holdout, summarize
 from clv.datasets import load_cdnow
 from clv.errors import DataValidationError
-from tests.shared import SHARED_DATA
-
-REFERENCE = SHARED_DATA / "cdnow_customers_summary_with_transactions.csv"
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +21,10 @@ def cdnow_sample_summary() -> pd.DataFrame:
     return summarize(load_cdnow("sample"), observation_end="1997-09-30", time_unit="W")
 
 
-def test_reproduces_the_published_cdnow_calibration_summary(cdnow_sample_summary: pd.DataFrame) -> None:
-    if not REFERENCE.exists():
-        pytest.fail(f"reference file missing: {REFERENCE}")
-    reference = pd.read_csv(REFERENCE)
+def test_reproduces_the_published_cdnow_calibration_summary(
+    cdnow_sample_summary: pd.DataFrame, cdnow_files: Path
+) -> None:
+    reference = pd.read_csv(cdnow_files / "cdnow_customers_summary_with_transactions.csv")
     ours = cdnow_sample_summary.assign(ID=cdnow_sample_summary["customer_id"].astype(int))
     merged = reference.merge(ours, on="ID", how="outer", validate="one_to_one", indicator=True)
     assert (merged["_merge"] == "both").all()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.shared import SHARED_DATA
+from clv.datasets import load_cdnow_summary
 
 DONATIONS = Path(__file__).parent / "data" / "donations.csv"
 
@@ -13,12 +13,7 @@ DONATIONS = Path(__file__).parent / "data" / "donations.csv"
 @pytest.fixture(scope="session")
 def cdnow_summary() -> pd.DataFrame:
     """The published 39-week CDNOW sample summary (x, t_x, T in weeks, zbar) with our column names."""
-    frame = pd.read_csv(SHARED_DATA / "cdnow_customers_summary_with_transactions.csv")
-    frame = frame.rename(
-        columns={"ID": "customer_id", "x": "frequency", "t_x": "recency", "zbar": "monetary_value"}
-    )
-    frame.attrs["time_unit"] = "W"
-    return frame
+    return load_cdnow_summary()
 
 
 @pytest.fixture(scope="session")

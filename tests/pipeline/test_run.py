@@ -13,9 +13,6 @@ from clv import pipeline, scoring
 from clv.data import load_customer_summary
 from clv.errors import DataValidationError
 from clv.pipeline import PREDICTION_COLUMNS
-from tests.shared import SHARED_DATA
-
-SHARED = SHARED_DATA
 
 
 def test_predictions_table_has_the_documented_columns(cdnow_run: clv.Results) -> None:
@@ -72,8 +69,10 @@ def test_save_and_load_round_trip(cdnow_run: clv.Results, tmp_path: Path) -> Non
     assert loaded.settings == cdnow_run.settings
 
 
-def test_customer_level_input_runs_the_probabilistic_path_and_says_so() -> None:
-    summary = load_customer_summary(SHARED / "cdnow_customers_summary_with_transactions.csv", time_unit="W")
+def test_customer_level_input_runs_the_probabilistic_path_and_says_so(cdnow_files: Path) -> None:
+    summary = load_customer_summary(
+        cdnow_files / "cdnow_customers_summary_with_transactions.csv", time_unit="W"
+    )
     results = clv.run(summary, clv.Settings(horizon=39, time_unit="W"))
     assert results.metrics.empty and results.learned_model is None
     assert any("customer-level input" in note for note in results.metadata["notes"])
