@@ -23,7 +23,46 @@ from clv.models.purchase import PurchaseModel, log_mixture, purchase_inputs
 
 
 class BetaGeo(PurchaseModel):
-    """BG/NBD purchase model with parameters ``r, alpha`` (purchase rate) and ``a, b`` (dropout)."""
+    """BG/NBD purchase model: Poisson purchases while active, dropout after each repeat purchase.
+
+    While active a customer buys at rate ``lambda ~ Gamma(r, alpha)`` per time unit; after each repeat purchase they
+    become inactive with probability ``p ~ Beta(a, b)``. For a customer with ``x`` repeat purchases, the last at
+    ``t_x``, observed for ``T`` time units (days, weeks or months: the summary's ``time_unit``)::
+
+        L(r, alpha, a, b | x, t_x, T) = Gamma(r + x) alpha^r / Gamma(r)
+            * [ B(a, b + x) / B(a, b) (alpha + T)^-(r+x)
+                + 1{x > 0} B(a + 1, b + x - 1) / B(a, b) (alpha + t_x)^-(r+x) ]
+
+    summed in log space with log-sum-exp.
+
+    Parameters
+    ----------
+    l2_penalty : float, default 0.0
+        Weight of an L2 penalty on the log-parameters, added to the mean negative log-likelihood per customer.
+    tol : float, default 1e-9
+        Convergence tolerance of the L-BFGS-B optimiser (on the mean log-likelihood per customer).
+    max_iter : int, default 1000
+        Iterations allowed per start.
+    n_starts : int, default 6
+        Starting points tried (the first from moments, the rest jittered) until one converges.
+
+    Attributes
+    ----------
+    params_ : dict of str to float
+        The maximum-likelihood estimates: ``r``, ``a``, ``b`` have no unit, ``alpha`` is in the time unit of
+        the summary.
+    standard_errors_ : dict of str to float
+        Their standard errors from the inverse Hessian of the log-likelihood (NaN when it is not positive definite).
+    log_likelihood_ : float
+        The maximised log-likelihood over all customers.
+    converged_ : bool
+        Whether the optimiser reported convergence.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005), "Counting your customers the easy way: an alternative to the
+    Pareto/NBD model", Marketing Science 24(2), 275-284.
+    """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     model_type: ClassVar[str] = "BG/NBD"

@@ -60,7 +60,45 @@ class Opportunities:
 
 
 class BetaGeoBetaBinom(Model):
-    """BG/BB model with parameters ``alpha, beta`` (purchase probability) and ``gamma, delta`` (dropout)."""
+    """BG/BB model for discrete purchase opportunities (periods).
+
+    At each of ``n`` opportunities an active customer buys with probability ``p ~ Beta(alpha, beta)``; before each
+    opportunity an active customer drops out with probability ``theta ~ Beta(gamma, delta)``. For ``x`` purchases, the
+    last at opportunity ``t_x``::
+
+        L = B(alpha + x, beta + n - x) / B(alpha, beta) * B(gamma, delta + n) / B(gamma, delta)
+            + sum_{i=0}^{n-t_x-1} B(alpha + x, beta + t_x - x + i) / B(alpha, beta)
+                                  * B(gamma + 1, delta + t_x + i) / B(gamma, delta)
+
+    summed in log space.
+
+    Parameters
+    ----------
+    l2_penalty : float, default 0.0
+        Weight of an L2 penalty on the log-parameters, added to the mean negative log-likelihood per customer.
+    tol : float, default 1e-9
+        Convergence tolerance of the L-BFGS-B optimiser (on the mean log-likelihood per customer).
+    max_iter : int, default 1000
+        Iterations allowed per start.
+    n_starts : int, default 6
+        Starting points tried (the first from moments, the rest jittered) until one converges.
+
+    Attributes
+    ----------
+    params_ : dict of str to float
+        The maximum-likelihood estimates (all four without unit; times are counted in opportunities).
+    standard_errors_ : dict of str to float
+        Their standard errors from the inverse Hessian of the log-likelihood (NaN when it is not positive definite).
+    log_likelihood_ : float
+        The maximised log-likelihood over all customers.
+    converged_ : bool
+        Whether the optimiser reported convergence.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S. & Shang, J. (2010), "Customer-base analysis in a discrete-time noncontractual
+    setting", Marketing Science 29(6), 1086-1108.
+    """
 
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
     model_type: ClassVar[str] = "BG/BB"

@@ -118,7 +118,43 @@ def _sorted_distinct(
 
 
 class GammaGamma(Model):
-    """Gamma-Gamma spend model with parameters ``p, q, gamma``."""
+    """Gamma-Gamma model of the mean spend per purchase (currency units).
+
+    Each purchase of a customer has value ``z ~ Gamma(p, nu)`` and ``nu ~ Gamma(q, gamma)`` across customers, so the
+    population mean spend is ``p gamma / (q - 1)``. Fitted on the customers with at least one repeat purchase, from
+    their number of repeat purchases ``x`` and the mean value ``m`` of those purchases::
+
+        log L = log Gamma(p x + q) - log Gamma(p x) - log Gamma(q) + q log gamma + (p x - 1) log m
+                + p x log x - (p x + q) log(gamma + m x)
+
+    The conditional expected mean spend is ``p (gamma + m x) / (p x + q - 1)``.
+
+    Parameters
+    ----------
+    l2_penalty : float, default 0.0
+        Weight of an L2 penalty on the log-parameters, added to the mean negative log-likelihood per customer.
+    tol : float, default 1e-9
+        Convergence tolerance of the L-BFGS-B optimiser (on the mean log-likelihood per customer).
+    max_iter : int, default 1000
+        Iterations allowed per start.
+    n_starts : int, default 6
+        Starting points tried (the first from moments, the rest jittered) until one converges.
+
+    Attributes
+    ----------
+    params_ : dict of str to float
+        The maximum-likelihood estimates: ``p``, ``q`` have no unit, ``gamma`` is in currency units.
+    standard_errors_ : dict of str to float
+        Their standard errors from the inverse Hessian of the log-likelihood (NaN when it is not positive definite).
+    log_likelihood_ : float
+        The maximised log-likelihood over all customers.
+    converged_ : bool
+        Whether the optimiser reported convergence.
+
+    References
+    ----------
+    Fader, P. S. & Hardie, B. G. S. (2013), "The Gamma-Gamma model of monetary value".
+    """
 
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
     model_type: ClassVar[str] = "Gamma-Gamma"

@@ -31,7 +31,48 @@ from clv.models.purchase import PurchaseModel, log_mixture
 
 
 class ParetoNBD(PurchaseModel):
-    """Pareto/NBD purchase model with parameters ``r, alpha`` (purchase rate) and ``s, beta`` (dropout rate)."""
+    """Pareto/NBD purchase model: Poisson purchases while alive, exponential lifetimes, gamma heterogeneity in both.
+
+    Purchase rate ``lambda ~ Gamma(r, alpha)`` and dropout rate ``mu ~ Gamma(s, beta)``, both per time unit (the
+    summary's ``time_unit``). For ``x`` repeat purchases, the last at ``t_x``, observed for ``T``::
+
+        L(r, alpha, s, beta | x, t_x, T) = Gamma(r + x) alpha^r beta^s / Gamma(r)
+            * [ (alpha + T)^-(r+x) (beta + T)^-s + s Integral_{t_x}^{T} (alpha + tau)^-(r+x) (beta + tau)^-(s+1) dtau ]
+
+    The integral stands for the Gauss hypergeometric terms of the closed form; it is computed as the difference of
+    two tail integrals per frequency level in log space (:mod:`clv.models.pareto_integral`), so nothing overflows
+    for frequencies in the thousands.
+
+    Parameters
+    ----------
+    l2_penalty : float, default 0.0
+        Weight of an L2 penalty on the log-parameters, added to the mean negative log-likelihood per customer.
+    tol : float, default 1e-9
+        Convergence tolerance of the L-BFGS-B optimiser (on the mean log-likelihood per customer).
+    max_iter : int, default 1000
+        Iterations allowed per start.
+    n_starts : int, default 6
+        Starting points tried (the first from moments, the rest jittered) until one converges.
+
+    Attributes
+    ----------
+    params_ : dict of str to float
+        The maximum-likelihood estimates: ``r``, ``s`` have no unit, ``alpha`` and ``beta`` are in the time
+        unit of the summary.
+    standard_errors_ : dict of str to float
+        Their standard errors from the inverse Hessian of the log-likelihood (NaN when it is not positive definite).
+    log_likelihood_ : float
+        The maximised log-likelihood over all customers.
+    converged_ : bool
+        Whether the optimiser reported convergence.
+
+    References
+    ----------
+    Schmittlein, D. C., Morrison, D. G. & Colombo, R. (1987), "Counting your customers: who are they and what will
+    they do next?", Management Science 33(1), 1-24.
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005), "A note on deriving the Pareto/NBD model and related
+    expressions".
+    """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     model_type: ClassVar[str] = "Pareto/NBD"
