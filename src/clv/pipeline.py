@@ -449,7 +449,13 @@ def add_segments(predictions: pd.DataFrame, settings: Settings) -> None:
     and where the documented order puts them (before ``expected_next_purchase`` when the rows have it; inserting
     copies no other column), dropping the RFM recency input ``weeks_since_last``."""
     mean_order = predictions["total_revenue"] / (predictions["frequency"] + 1)
-    scores = rfm(predictions.pop("weeks_since_last"), predictions["frequency"], mean_order)
+    scores = rfm(
+        predictions.pop("weeks_since_last"),
+        predictions["frequency"],
+        mean_order,
+        predictions["p_alive"],
+        settings.churn_thresholds[0],
+    )
     segments = {
         "value_tier": value_tiers(predictions["clv"], settings.tier_cutoffs).array,
         "churn_risk": churn_bands(predictions["p_alive"], settings.churn_thresholds).array,

@@ -178,6 +178,7 @@ def value_customers(result: Forecast, settings: Settings) -> tuple[pd.DataFrame,
     waiting_weeks = result.purchase_model.time_to_next_purchase(
         summary["frequency"], summary["recency"], summary["T"]
     )
+    p_alive = result.probabilistic["p_alive"].reindex(valued.index).to_numpy()
     predictions = pd.DataFrame(
         {
             "customer_id": valued.index.astype(str).to_numpy(),
@@ -186,7 +187,7 @@ def value_customers(result: Forecast, settings: Settings) -> tuple[pd.DataFrame,
             "T": summary["T"].to_numpy() / unit_weeks,
             "monetary_value": summary["monetary_value"].to_numpy(),
             "total_revenue": summary["total_revenue"].to_numpy(),
-            "p_alive": result.probabilistic["p_alive"].reindex(valued.index).to_numpy(),
+            "p_alive": p_alive,
             "expected_purchases": valued["expected_purchases"].to_numpy(),
             "expected_avg_value": valued["expected_avg_value"].to_numpy(),
             "clv_probabilistic": valued["clv"].to_numpy(),
@@ -198,7 +199,9 @@ def value_customers(result: Forecast, settings: Settings) -> tuple[pd.DataFrame,
             "clv": blended,
             "clv_low": blended * relative_low,
             "clv_high": blended * relative_high,
-            "expected_next_purchase": _next_purchase_dates(result.cutoff, waiting_weeks),
+            "expected_next_purchase": _next_purchase_dates(
+                result.cutoff, waiting_weeks, p_alive < settings.churn_thresholds[0]
+            ),
         }
     )
     return predictions, weighted_gradients
@@ -218,8 +221,13 @@ def total_value(
     return blended_total, low * scale, high * scale
 
 
-def _next_purchase_dates(cutoff: pd.Timestamp, waiting_weeks: np.ndarray) -> pd.DatetimeIndex:
-    """Observation end plus the median waiting time, as dates (missing when the end date is unknown)."""
+def _next_purchase_dates(
+    cutoff: pd.Timestamp, waiting_weeks: np.ndarray, likely_lost: np.ndarray
+) -> pd.DatetimeIndex:
+    """Observation end plus the median waiting time of an active customer, as dates; missing when the end date is
+    unknown, and for the customers who have very probably left (``likely_lost``: P(alive) below the high-risk
+    threshold), whose next purchase would be a guess conditional on an unlikely premise."""
     if pd.isna(cutoff):
         return pd.DatetimeIndex([pd.NaT] * len(waiting_weeks))
-    return (cutoff + pd.to_timedelta(np.round(waiting_weeks * 7.0), unit="D")).normalize()
+    dates = (cutoff + pd.to_timedelta(np.round(waiting_weeks * 7.0), unit="D")).normalize()
+    return pd.DatetimeIndex(dates.where(~likely_lost))

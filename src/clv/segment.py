@@ -98,11 +98,18 @@ RFM_SCORES: tuple[str, ...] = tuple(
 )
 
 
-def rfm_grid(r: Any, f: Any, m: Any) -> list[tuple[Any, str]]:
+def rfm_grid(r: Any, f: Any, m: Any, likely_lost: Any) -> list[tuple[Any, str]]:
     """The RFM grid as (condition on the r, f, m scores, segment name), first match wins, else ``RFM_OTHERS``.
 
-    The conditions use only comparisons, ``&`` and ``==``, so the scores may be NumPy arrays or Spark columns."""
+    RFM reads the history only; ``likely_lost`` (true where the purchase model's P(alive) is below the high-risk
+    threshold) keeps a customer who has very probably left out of the segments of active customers (Champions,
+    Loyal, Potential loyalists, New): a frequent buyer whose purchases stopped far short of their own pace is "At
+    risk" (or "Can't lose them" when they also spent much), a rare buyer "Lost". The conditions use only
+    comparisons, ``&`` and ``==``, so the scores may be NumPy arrays or Spark columns."""
     return [
+        (likely_lost & (f >= 4) & (m >= 4), "Can't lose them"),
+        (likely_lost & (f >= 3), "At risk"),
+        (likely_lost, RFM_OTHERS),
         ((r >= 4) & (f >= 4), "Champions"),
         ((r <= 2) & (f >= 4) & (m >= 4), "Can't lose them"),
         ((r >= 3) & (f >= 4), "Loyal"),
@@ -113,13 +120,24 @@ def rfm_grid(r: Any, f: Any, m: Any) -> list[tuple[Any, str]]:
     ]
 
 
-def rfm(days_since_last: pd.Series, frequency: pd.Series, monetary: pd.Series) -> pd.DataFrame:
+def rfm(
+    days_since_last: pd.Series,
+    frequency: pd.Series,
+    monetary: pd.Series,
+    p_alive: pd.Series | None = None,
+    lost_below: float = DEFAULT_CHURN_THRESHOLDS[0],
+) -> pd.DataFrame:
     """RFM quintile scores (1-5, 5 best), the three-digit ``rfm_score`` and the named ``rfm_segment`` (both
-    categorical: a few distinct texts for any number of customers)."""
+    categorical: a few distinct texts for any number of customers).
+
+    ``days_since_last`` may be in any time unit (only its ranks count); ``monetary`` in currency. With ``p_alive``,
+    customers whose probability of being active is below ``lost_below`` are kept out of the active segments
+    (:func:`rfm_grid`)."""
     r = _quintile(days_since_last, higher_is_better=False)
     f = _quintile(frequency)
     m = _quintile(monetary)
-    grid = rfm_grid(r, f, m)
+    likely_lost = np.zeros(len(frequency), dtype=bool) if p_alive is None else p_alive.to_numpy() < lost_below
+    grid = rfm_grid(r, f, m, likely_lost)
     segment = np.select(
         [condition for condition, _ in grid],
         [RFM_SEGMENTS.index(name) for _, name in grid],

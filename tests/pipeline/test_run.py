@@ -26,7 +26,8 @@ def test_predictions_table_has_the_documented_columns(cdnow_run: clv.Results) ->
         predictions["clv"] <= predictions["clv_high"]
     ).all()
     assert predictions["p_alive"].between(0, 1).all()
-    assert (predictions["expected_next_purchase"] > pd.Timestamp("1998-06-30")).all()
+    next_purchase = predictions["expected_next_purchase"].dropna()
+    assert len(next_purchase) > 0 and (next_purchase > pd.Timestamp("1998-06-30")).all()
     low, high = cdnow_run.total[1], cdnow_run.total[2]
     assert low < predictions["clv"].sum() < high
 
@@ -154,7 +155,7 @@ def test_segments_have_counts_shares_and_actions(cdnow_run: clv.Results) -> None
         if name in expected_names:
             assert list(table["segment"]) == expected_names[name]
         else:
-            assert set(table["segment"]) <= rfm_names and len(table) >= 6
+            assert set(table["segment"]) <= rfm_names and len(table) >= 5
     tiers = cdnow_run.segments["value_tiers"].set_index("segment")
     assert tiers.loc["Top 1%", "customers"] == 235 and tiers.loc["Rest", "customers"] == 11_785
     # A fifth of the customers hold most of the predicted value.

@@ -30,6 +30,7 @@ def customers(n: int, seed: int) -> pd.DataFrame:
             "weeks_since_last": rng.integers(0, 400, n) / 7.0,
             "frequency": frequency,
             "mean_order": np.round(rng.gamma(2, 20, n), 0) / (frequency + 1),
+            "p_alive": rng.beta(1.0, 1.0, n),
         }
     )
 
@@ -38,7 +39,7 @@ def customers(n: int, seed: int) -> pd.DataFrame:
 def test_tiers_and_rfm_equal_the_pandas_ones(spark: SparkSession, n: int, seed: int) -> None:
     frame = customers(n, seed)
     table = spark.createDataFrame(frame)
-    columns = segment_columns(table, n, (0.01, 0.05, 0.2, 0.5))
+    columns = segment_columns(table, n, (0.01, 0.05, 0.2, 0.5), lost_below=0.3)
     ours = (
         table.select("customer_id", *[value.alias(name) for name, value in columns.items()])
         .toArrow()
@@ -47,7 +48,9 @@ def test_tiers_and_rfm_equal_the_pandas_ones(spark: SparkSession, n: int, seed: 
         .reset_index(drop=True)
     )
     expected = frame.sort_values("customer_id").reset_index(drop=True)
-    scores = rfm(expected["weeks_since_last"], expected["frequency"], expected["mean_order"])
+    scores = rfm(
+        expected["weeks_since_last"], expected["frequency"], expected["mean_order"], expected["p_alive"], 0.3
+    )
     assert ours["value_tier"].tolist() == value_tiers(expected["clv"]).astype(str).tolist()
     assert ours["rfm_score"].tolist() == scores["rfm_score"].tolist()
     assert ours["rfm_segment"].tolist() == scores["rfm_segment"].tolist()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 import pandas as pd
 
@@ -88,6 +88,6 @@ def write_cdnow_file(which: Literal["sample", "master", "summary"], folder: Path
     return target
 
 
-def _open_bundled(which: str) -> gzip.GzipFile:
+def _open_bundled(which: str) -> TextIO:
     path = resources.files("clv.datasets").joinpath("files", _FILES[which])
-    return gzip.open(path.open("rb"), "rt", encoding="ascii")  # type: ignore[return-value]
+    return gzip.open(path.open("rb"), "rt", encoding="ascii")

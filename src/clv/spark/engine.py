@@ -208,7 +208,7 @@ def _run(
             persisted.append(scored)
             customers, total = _total(scored, purchase_model, spend_model, settings)
             report("Segmenting customers", 0.7)
-            segments = segment_columns(scored, customers, settings.tier_cutoffs)
+            segments = segment_columns(scored, customers, settings.tier_cutoffs, settings.churn_thresholds[0])
             predictions = scored.select(
                 *[segments[c].alias(c) if c in segments else c for c in PREDICTION_COLUMNS],
                 *(["country"] if "country" in scored.columns else []),

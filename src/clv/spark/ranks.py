@@ -137,10 +137,15 @@ def _within(value: Column, bounds: list[tuple[float | None, float | None]]) -> C
     return inside
 
 
-def segment_columns(frame: DataFrame, rows: int, cutoffs: Sequence[float]) -> dict[str, Column]:
+def segment_columns(
+    frame: DataFrame, rows: int, cutoffs: Sequence[float], lost_below: float
+) -> dict[str, Column]:
     """``value_tier``, ``rfm_score`` and ``rfm_segment`` of each row of ``frame`` (columns customer_id, clv,
-    weeks_since_last, frequency, mean_order), as :func:`clv.segment.value_tiers` and :func:`clv.segment.rfm` give
-    them for the customers ordered by customer_id."""
+    weeks_since_last, frequency, mean_order, p_alive), as :func:`clv.segment.value_tiers` and
+    :func:`clv.segment.rfm` (with P(alive) below ``lost_below`` out of the active segments) give them for the
+    customers ordered by customer_id."""
+    from pyspark.sql import functions as F
+
     last_ranks = [_last_rank_within(share, rows) for share in cutoffs]
     quintiles = [rows * j / QUINTILES for j in range(1, QUINTILES)]
     descending = [rows + 1 - t for t in quintiles]
@@ -154,7 +159,7 @@ def segment_columns(frame: DataFrame, rows: int, cutoffs: Sequence[float]) -> di
     r = _quintile_score("weeks_since_last", windows["weeks_since_last"], rows, higher_is_better=False)
     f = _quintile_score("frequency", windows["frequency"], rows, higher_is_better=True)
     m = _quintile_score("mean_order", windows["mean_order"], rows, higher_is_better=True)
-    score, segment = _rfm(r, f, m)
+    score, segment = _rfm(r, f, m, F.col("p_alive") < lost_below)
     return {
         "value_tier": _tiers(frame, rows, cutoffs, last_ranks, windows["clv"]),
         "rfm_score": score,
@@ -207,10 +212,10 @@ def _nth_smallest_id(frame: DataFrame, value: float, n: int) -> str:
     return str(row[0])
 
 
-def _rfm(r: Column, f: Column, m: Column) -> tuple[Column, Column]:
+def _rfm(r: Column, f: Column, m: Column, likely_lost: Column) -> tuple[Column, Column]:
     from pyspark.sql import functions as F
 
-    grid = rfm_grid(r, f, m)
+    grid = rfm_grid(r, f, m, likely_lost)
     segment = F.when(grid[0][0], grid[0][1])
     for condition, name in grid[1:]:
         segment = segment.when(condition, name)
