@@ -32,7 +32,7 @@ def assert_same_predictions(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
         if theirs[column].dtype.kind == "f":
             np.testing.assert_allclose(ours[column], theirs[column], rtol=1e-9, atol=0, err_msg=column)
         elif theirs[column].dtype.kind == "M":
-            assert (ours[column] == theirs[column]).all(), column
+            pd.testing.assert_series_equal(ours[column], theirs[column], check_dtype=False, obj=column)
         else:
             assert ours[column].astype(str).tolist() == theirs[column].astype(str).tolist(), column
 
