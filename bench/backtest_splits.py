@@ -4,7 +4,7 @@ Usage: python bench/backtest_splits.py [--splits 1997-03-31,1997-06-30,...] [--h
 
 The splits are the quarter ends from three to fifteen months of history (1997-09-30 is the literature's split); the
 holdout always runs to the end of the data, so the holdout shortens as the calibration grows. Each split refits
-everything on the calibration period alone (``clv.evaluate.backtest``): nothing is tuned to a split. For each split
+everything on the calibration period alone (``clv.forecast.backtest.backtest``): nothing is tuned to a split. For each split
 it prints the metrics table and whether the ensemble clears the bar: better Gini, Spearman and decile MAPE than
 BG/NBD x Gamma-Gamma (lifetimes' model, which our row reproduces), the predicted total within 10 % of actual, and
 Gini and Spearman at least those of the best single probabilistic model.
@@ -19,8 +19,8 @@ import pandas as pd
 
 from clv.data import Transactions
 from clv.datasets import load_cdnow
-from clv.ensemble import History
-from clv.evaluate import Backtest, backtest
+from clv.forecast.backtest import Backtest, backtest
+from clv.forecast.history import History
 
 SPLITS = ("1997-03-31", "1997-06-30", "1997-09-30", "1997-12-31", "1998-03-31")
 SHOWN = ("spearman", "gini", "decile_mape", "mae", "rmse", "top20_share", "ratio")

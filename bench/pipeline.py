@@ -49,11 +49,14 @@ def _cpu_seconds() -> float:
 def _timed_calls() -> dict[str, float]:
     """Wrap the functions each kind of work goes through; returns the wall seconds spent per kind, and the CPU
     seconds under "<kind> cpu" (filled as it runs)."""
-    import clv.ensemble
-    import clv.evaluate
-    import clv.ml
+    import clv.forecast.backtest
+    import clv.forecast.history
+    import clv.forecast.learned
+    import clv.forecast.probabilistic
+    import clv.forecast.training
     import clv.models.compare
-    import clv.pipeline
+    import clv.pipeline.fitting
+    import clv.pipeline.tally
 
     spent: dict[str, float] = defaultdict(float)
     depth = [0]
@@ -96,20 +99,21 @@ def _timed_calls() -> dict[str, float]:
 
         setattr(owner, name, timed)
 
-    wrap(clv.ensemble, "summarize", "summaries")
-    wrap(clv.pipeline, "summary_statistics", "summaries")
-    wrap(clv.evaluate, "calibration_holdout", "summaries")
-    wrap(clv.ensemble, "feature_table", "features")
-    wrap_parts(clv.pipeline, "customer_parts", "features")
-    wrap(clv.ensemble, "revenue_between", "features")
-    wrap(clv.ensemble, "compare_models", "probabilistic fits")
+    wrap(clv.forecast.history, "summarize", "summaries")
+    wrap(clv.pipeline.fitting, "summary_statistics", "summaries")
+    wrap(clv.forecast.backtest, "calibration_holdout", "summaries")
+    wrap(clv.forecast.history, "feature_table", "features")
+    wrap_parts(clv.pipeline.tally, "customer_parts", "features")
+    wrap(clv.forecast.history, "revenue_between", "features")
+    wrap(clv.forecast.history, "compare_models", "probabilistic fits")
+    wrap(clv.forecast.probabilistic, "compare_models", "probabilistic fits")
     wrap(clv.models.compare, "compare_models", "probabilistic fits")
     for model in clv.models.compare.PURCHASE_MODELS.values():
         wrap(model, "fit", "probabilistic fits")
     wrap(clv.models.GammaGamma, "fit", "probabilistic fits")
-    wrap(clv.ensemble, "train", "lightgbm train")
-    wrap(clv.ml.LearnedModel, "predict", "lightgbm predict")
-    wrap(clv.ml.LearnedModel, "contributions", "shap")
+    wrap(clv.forecast.training, "train", "lightgbm train")
+    wrap(clv.forecast.learned.LearnedModel, "predict", "lightgbm predict")
+    wrap(clv.forecast.learned.LearnedModel, "contributions", "shap")
     return spent
 
 

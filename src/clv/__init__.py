@@ -1,7 +1,7 @@
 """clv: customer lifetime value prediction.
 
-Layers import only downward: ``clv.data`` -> ``clv.models`` -> ``clv.features`` / ``clv.ml`` / ``clv.ensemble`` /
-``clv.evaluate`` / ``clv.segment`` / ``clv.insights`` -> ``clv.pipeline`` -> faces (``clv.app``).
+Layers import only downward: ``clv.data`` -> ``clv.models`` -> ``clv.forecast.features`` / ``clv.forecast.learned`` / ``clv.forecast.ensemble`` /
+``clv.forecast.backtest`` / ``clv.explain.segments`` / ``clv.explain.insights`` -> ``clv.pipeline`` -> faces (``clv.app``).
 
 ``clv.run``, ``clv.Settings`` and ``clv.Results`` are imported on first use, so a process that needs only a light
 part of clv (``clv.storage`` in a writer process, say) does not load the models (PEP 562).

@@ -1,4 +1,7 @@
-"""What a run predicts and how: :class:`Settings`, shared by ``clv.run``, the Spark engine, the app and the CLI."""
+"""What a run predicts and how: :class:`Settings`, shared by ``clv.run``, the Spark engine, the app and the CLI.
+
+Plain values only (this module imports no numerical library), so the CLI checks its options before it loads a
+file and the layers that segment and explain can take their defaults from here."""
 
 from __future__ import annotations
 
@@ -7,8 +10,13 @@ from typing import Any
 
 from clv.config import TIME_UNIT_NAMES, days_per_unit, normalise_time_unit
 from clv.errors import DataValidationError
-from clv.models.compare import PURCHASE_MODELS
-from clv.segment import DEFAULT_CHURN_THRESHOLDS, DEFAULT_TIER_CUTOFFS
+
+PURCHASE_MODEL_NAMES: tuple[str, ...] = ("BG/NBD", "Pareto/NBD", "MBG/NBD")
+"""The purchase models a run can choose among (the keys of :data:`clv.models.compare.PURCHASE_MODELS`)."""
+DEFAULT_TIER_CUTOFFS: tuple[float, ...] = (0.01, 0.05, 0.20, 0.50)
+"""Value tiers: the top 1 %, 5 %, 20 % and 50 % of customers by predicted value, then the rest."""
+DEFAULT_CHURN_THRESHOLDS: tuple[float, float] = (0.3, 0.7)
+"""Churn bands by P(alive): high risk below 0.3, medium below 0.7, low from 0.7."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,7 @@ class Settings:
     margin: float = 1.0
     observation_end: str | None = None
     interval: float = 0.8
-    purchase_models: tuple[str, ...] = tuple(PURCHASE_MODELS)
+    purchase_models: tuple[str, ...] = PURCHASE_MODEL_NAMES
     learned: bool = True
     backtest: bool = True
     backtest_weeks: float | None = None
@@ -34,10 +42,10 @@ class Settings:
         normalise_time_unit(self.time_unit)
         if not self.horizon > 0:
             raise DataValidationError(f"the horizon must be positive; got {self.horizon}")
-        unknown = [name for name in self.purchase_models if name not in PURCHASE_MODELS]
+        unknown = [name for name in self.purchase_models if name not in PURCHASE_MODEL_NAMES]
         if unknown or not self.purchase_models:
             raise DataValidationError(
-                f"unknown purchase model(s) {unknown}; choose among {', '.join(PURCHASE_MODELS)}"
+                f"unknown purchase model(s) {unknown}; choose among {', '.join(PURCHASE_MODEL_NAMES)}"
             )
         if not 0 <= self.margin <= 10 or self.annual_discount_rate <= -1:
             raise DataValidationError(

@@ -11,8 +11,8 @@ import pytest
 from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
-from clv.admin_cli import EXIT_BAD_INPUT, EXIT_STORAGE
 from clv.cli import app
+from clv.cli.admin import EXIT_BAD_INPUT, EXIT_STORAGE
 from clv.storage import open_database
 from clv.storage.auth import list_users, login
 

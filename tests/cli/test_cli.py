@@ -158,7 +158,7 @@ def test_unwritable_output_and_model_failure_exit_codes(
     def no_convergence(*args: object, **kwargs: object) -> None:
         raise ConvergenceError("the BG/NBD model could not be fitted: every starting point failed")
 
-    monkeypatch.setattr("clv.cli.compare_models", no_convergence)
+    monkeypatch.setattr("clv.models.compare_models", no_convergence)
     result = runner.invoke(app, ["fit", str(log), "--models-dir", str(tmp_path / "models")])
     assert result.exit_code == EXIT_MODEL_FAILURE
     assert "model failure" in result.output and "every starting point failed" in result.output

@@ -10,7 +10,7 @@ import clv
 from clv.data import Transactions
 from clv.datasets import load_cdnow
 from clv.errors import DataValidationError
-from clv.evaluate import METRIC_COLUMNS, backtest, decile_table, gini, normalised_gini, score
+from clv.forecast.backtest import METRIC_COLUMNS, backtest, decile_table, gini, normalised_gini, score
 
 # lifetimes' BG/NBD x Gamma-Gamma on CDNOW master, calibration to 1997-09-30, holdout to 1998-06-30 (the issue's bar).
 LIFETIMES_BAR = {"gini": 0.672, "spearman": 0.421, "decile_mape": 0.214, "rmse": 92.94}

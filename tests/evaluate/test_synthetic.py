@@ -9,7 +9,7 @@ import pytest
 
 from clv.data import load_transactions
 from clv.datasets import synthetic
-from clv.evaluate import Backtest, backtest
+from clv.forecast.backtest import Backtest, backtest
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from clv.data import Transactions
 from clv.datasets import load_cdnow
-from clv.ensemble import forecast
-from clv.features import feature_table, revenue_between
+from clv.forecast.ensemble import forecast
+from clv.forecast.features import feature_table, revenue_between
 
 CUTOFF = pd.Timestamp("1997-06-30")
 

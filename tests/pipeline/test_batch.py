@@ -1,4 +1,4 @@
-"""clv.batch.predict_to_file: the predictions written part by part are the rows and total of clv.run."""
+"""clv.pipeline.batch.predict_to_file: the predictions written part by part are the rows and total of clv.run."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 import clv
-from clv import scoring
-from clv.batch import predict_to_file
 from clv.data import Transactions
 from clv.errors import DataValidationError
+from clv.forecast import scoring
 from clv.pipeline import SEGMENT_COLUMNS
+from clv.pipeline.batch import predict_to_file
 from clv.report import writers
 
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import clv
-from clv import pipeline, scoring
 from clv.data import load_customer_summary
 from clv.errors import DataValidationError
-from clv.pipeline import PREDICTION_COLUMNS
+from clv.forecast import scoring
+from clv.pipeline import PREDICTION_COLUMNS, fitting
 
 
 def test_predictions_table_has_the_documented_columns(cdnow_run: clv.Results) -> None:
@@ -191,7 +191,7 @@ def test_large_logs_learn_and_backtest_on_a_hash_sample_and_score_every_customer
     cdnow_master_log: clv.data.Transactions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = clv.Settings(horizon=12, time_unit="M")
-    monkeypatch.setattr(pipeline, "SAMPLE_CUSTOMERS", 5_000)
+    monkeypatch.setattr(fitting, "SAMPLE_CUSTOMERS", 5_000)
     whole = clv.run(cdnow_master_log, settings)
     monkeypatch.setattr(scoring, "PART_CUSTOMERS", 4_000)  # six parts
     parts = clv.run(cdnow_master_log, settings)

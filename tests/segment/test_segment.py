@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clv.segment import ACTIONS, churn_bands, rfm, value_tiers
+from clv.explain.segments import ACTIONS, churn_bands, rfm, value_tiers
 
 
 def test_value_tiers_follow_the_cutoffs() -> None:

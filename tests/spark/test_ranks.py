@@ -1,4 +1,4 @@
-"""Value tiers and RFM scores in Spark equal clv.segment's, ties and small tables included."""
+"""Value tiers and RFM scores in Spark equal clv.explain.segments's, ties and small tables included."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clv.segment import rfm, value_tiers
+from clv.explain.segments import rfm, value_tiers
 from clv.spark.ranks import rank_windows, segment_columns
 
 if TYPE_CHECKING:

@@ -22,7 +22,6 @@ time zone are converted to UTC.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -30,6 +29,7 @@ import duckdb
 import pandas as pd
 
 from clv.data.io import RawTable, sql_string
+from clv.data.parse import detect_dayfirst, id_expr, number_expr, quote, text_expr, timestamp_expr
 from clv.data.transactions import Transactions
 from clv.errors import DataValidationError
 
@@ -44,30 +44,6 @@ RULES: dict[str, str] = {
     "duplicate": "exact duplicate of an earlier row",
 }
 MAX_EXAMPLES = 5
-NULL_WORDS: tuple[str, ...] = ("", "nan", "none", "null", "na", "n/a", "<na>", "nat")
-_INTEGER_TYPES = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-)
-_NUMERIC_TYPES = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-    "UBIGINT",
-)
-_SLASH_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})")
 
 
 @dataclass
@@ -89,6 +65,18 @@ class CleaningReport:
     def rows_dropped(self) -> int:
         """All rows removed by any rule."""
         return self.rows_in - self.rows_kept
+
+    def summary_line(self) -> str:
+        """What cleaning did, in one line: rows read and kept, and each rule that dropped rows with its count and
+        first row numbers; e.g. ``orders.csv: 56 of 60 rows kept; dropped 4: date could not be read: 4 (rows 3, 9,
+        12, 40)``."""
+        line = f"{self.source_name}: {self.rows_kept:,} of {self.rows_in:,} rows kept"
+        causes = []
+        for rule, count in self.dropped.items():
+            rows = self.examples.get(rule, [])
+            shown = ", ".join(map(str, rows)) + (", ..." if count > len(rows) else "")
+            causes += [f"{RULES[rule]}: {count:,}" + (f" (rows {shown})" if rows else "")] if count else []
+        return line + (f"; dropped {self.rows_dropped:,}: " + "; ".join(causes) if causes else "")
 
     def to_frame(self) -> pd.DataFrame:
         """One row per rule: rule, description, rows dropped, share of rows in, example row numbers."""
@@ -125,7 +113,7 @@ def clean(
     connection = raw.connection
     warnings = list(raw.warnings)
     if dayfirst is None:
-        dayfirst = _detect_dayfirst(raw, mapping["timestamp"], warnings)
+        dayfirst = detect_dayfirst(raw, mapping["timestamp"], warnings)
     end = _end_bound(observation_end)
     optional = [c for c in ("invoice_id", "product_id", "quantity", "country") if c in mapping]
     columns = ("customer_id", "timestamp", "amount", *optional)
@@ -203,18 +191,18 @@ def _lines_sql(
 ) -> str:
     """Every raw row, typed, with ``rule`` (the code of the first rule it breaks, NULL when kept) and, when
     ``keyed``, ``row_key`` (a hash of all its raw cells, to find exact duplicates)."""
-    quantity = _number_expr(raw, mapping["quantity"]) if "quantity" in mapping else None
-    amount = _number_expr(raw, mapping["amount"]) if "amount" in mapping else None
-    price = None if amount else _number_expr(raw, mapping["unit_price"])
+    quantity = number_expr(raw, mapping["quantity"]) if "quantity" in mapping else None
+    amount = number_expr(raw, mapping["amount"]) if "amount" in mapping else None
+    price = None if amount else number_expr(raw, mapping["unit_price"])
     typed = {
-        "customer_id": _id_expr(raw, mapping["customer_id"]),
-        "timestamp": _timestamp_expr(raw, mapping["timestamp"], dayfirst),
+        "customer_id": id_expr(raw, mapping["customer_id"]),
+        "timestamp": timestamp_expr(raw, mapping["timestamp"], dayfirst),
         "amount": amount,
         "quantity": quantity,
         "price": price,
-        "invoice_id": _id_expr(raw, mapping["invoice_id"]) if "invoice_id" in mapping else None,
-        "product_id": _id_expr(raw, mapping["product_id"]) if "product_id" in mapping else None,
-        "country": _text_expr(raw, mapping["country"]) if "country" in mapping else None,
+        "invoice_id": id_expr(raw, mapping["invoice_id"]) if "invoice_id" in mapping else None,
+        "product_id": id_expr(raw, mapping["product_id"]) if "product_id" in mapping else None,
+        "country": text_expr(raw, mapping["country"]) if "country" in mapping else None,
     }
     present = {name: expression for name, expression in typed.items() if expression is not None}
     non_finite = " OR ".join(
@@ -228,7 +216,7 @@ def _lines_sql(
     )
     after_end = f"\"timestamp\" >= TIMESTAMP '{end_exclusive}'" if end_exclusive is not None else "false"
     codes = {rule: index for index, rule in enumerate(RULES)}
-    key = f", hash({', '.join(_quote(c) for c in raw.columns)}) AS row_key" if keyed else ""
+    key = f", hash({', '.join(quote(c) for c in raw.columns)}) AS row_key" if keyed else ""
     selected = ", ".join(f'"{c}"' for c in columns)
     return f"""
         SELECT {selected},
@@ -349,160 +337,3 @@ def _add_quality_warnings(report: CleaningReport) -> None:
         share = count / max(report.rows_in, 1)
         if share >= 0.2:
             report.warnings.append(f"{share:.0%} of rows were dropped as '{RULES[rule]}' ({count:,} rows)")
-
-
-def _detect_dayfirst(raw: RawTable, column: str, warnings: list[str]) -> bool:
-    """Day-first when a sampled slash date has a first part above 12; month-first otherwise (warn if ambiguous)."""
-    if not _is_text(raw, column):
-        return False
-    sample = raw.connection.execute(
-        f"SELECT {_quote(column)} FROM {raw.view} WHERE {_quote(column)} IS NOT NULL LIMIT 5000"
-    ).fetchall()
-    firsts, seconds = [], []
-    for (value,) in sample:
-        match = _SLASH_DATE.match(str(value))
-        if match:
-            firsts.append(int(match.group(1)))
-            seconds.append(int(match.group(2)))
-    if not firsts:
-        return False
-    if max(firsts) > 12 >= max(seconds):
-        return True
-    if max(seconds) <= 12:
-        warnings.append(
-            f"dates in column {column!r} such as {sample[0][0]!r} could be month-first or day-first; they were "
-            "read month-first (pass dayfirst=True if the day comes first)"
-        )
-    return False
-
-
-def _is_text(raw: RawTable, column: str) -> bool:
-    return raw.types.get(column, "VARCHAR").upper() == "VARCHAR"
-
-
-def _is_numeric(raw: RawTable, column: str) -> bool:
-    return raw.types.get(column, "").upper().startswith(_NUMERIC_TYPES)
-
-
-def _trimmed(raw: RawTable, column: str) -> str:
-    quoted = _quote(column)
-    return f"trim({quoted})" if _is_text(raw, column) else f"trim(CAST({quoted} AS VARCHAR))"
-
-
-def _null_word(value: str) -> str:
-    """SQL condition: ``value`` (trimmed text) is a word meaning "missing". The length test comes first so the
-    lower-casing runs only on the few short values. The words are looked up in one ``|``-separated string rather
-    than with ``IN``: DuckDB turns an ``IN`` list of five or more values (and ``list_contains`` on a constant list)
-    into a join, which does not keep the rows in file order, and row numbers depend on that order."""
-    words = sql_string("|" + "|".join(NULL_WORDS) + "|")
-    short = f"length({value}) <= {max(map(len, NULL_WORDS))} AND NOT contains({value}, '|')"
-    return f"({short} AND contains({words}, '|' || lower({value}) || '|'))"
-
-
-def _text_expr(raw: RawTable, column: str) -> str:
-    value = _trimmed(raw, column)
-    return f"CASE WHEN {_null_word(value)} THEN NULL ELSE {value} END"
-
-
-def _id_expr(raw: RawTable, column: str) -> str:
-    """Identifier as text; '12345.0' (ids exported from float columns) becomes '12345'."""
-    quoted = _quote(column)
-    if raw.types.get(column, "").upper().startswith(_INTEGER_TYPES):
-        return f"CAST({quoted} AS VARCHAR)"
-    if _is_numeric(raw, column):
-        number = f"CAST({quoted} AS DOUBLE)"
-        return (
-            f"CASE WHEN NOT isfinite({number}) THEN NULL "
-            f"WHEN {number} = floor({number}) AND abs({number}) < 1e18 THEN CAST(CAST({number} AS BIGINT) AS VARCHAR) "
-            f"WHEN {number} = floor({number}) THEN coalesce(CAST(TRY_CAST({number} AS HUGEINT) AS VARCHAR), "
-            f"CAST({number} AS VARCHAR)) ELSE CAST({number} AS VARCHAR) END"
-        )
-    value = _trimmed(raw, column)
-    # Only values ending in 0 can be "digits.0..."; the regular expression runs on those alone.
-    return (
-        f"CASE WHEN {_null_word(value)} THEN NULL "
-        f"WHEN ends_with({value}, '0') THEN regexp_replace({value}, '^(\\d+)\\.0+$', '\\1') ELSE {value} END"
-    )
-
-
-def _number_expr(raw: RawTable, column: str) -> str:
-    """A DOUBLE from a numeric column, or from text with currency symbols and thousands separators."""
-    quoted = _quote(column)
-    if _is_numeric(raw, column):
-        return f"CAST({quoted} AS DOUBLE)"
-    text = _trimmed(raw, column)
-    digits = f"regexp_replace({text}, '[^0-9.,]', '', 'g')"
-    negative = f"(starts_with({text}, '-') OR ends_with({text}, '-') OR starts_with({text}, '('))"
-    decimal = f"""CASE
-        WHEN contains({digits}, '.') AND contains({digits}, ',') THEN
-            CASE WHEN strpos({digits}, ',') > strpos({digits}, '.')
-                      AND NOT contains(substr({digits}, strpos({digits}, ',')), '.')
-                 THEN replace(replace({digits}, '.', ''), ',', '.')
-                 ELSE replace({digits}, ',', '') END
-        WHEN contains({digits}, ',') THEN
-            CASE WHEN regexp_full_match({digits}, '\\d{{1,3}}(,\\d{{3}})+') THEN replace({digits}, ',', '')
-                 ELSE replace({digits}, ',', '.') END
-        WHEN regexp_full_match({digits}, '\\d{{1,3}}(\\.\\d{{3}}){{2,}}') THEN replace({digits}, '.', '')
-        ELSE {digits} END"""
-    fallback = f"CASE WHEN {negative} THEN -1.0 ELSE 1.0 END * TRY_CAST({decimal} AS DOUBLE)"
-    plain = f"TRY_CAST({text} AS DOUBLE)"
-    # Plain numbers (nearly every row) take the first branch; "nan" is a missing value, not a NaN.
-    return (
-        f"CASE WHEN {plain} IS NOT NULL AND NOT isnan({plain}) THEN {plain} "
-        f"WHEN {_null_word(text)} THEN NULL ELSE coalesce({plain}, {fallback}) END"
-    )
-
-
-def _timestamp_expr(raw: RawTable, column: str, dayfirst: bool) -> str:
-    """A UTC TIMESTAMP from a date/time column of any type, or from text in the formats the module lists.
-
-    For text, the format that reads a sample of the column is tried first (one ``strptime`` per row); rows it does
-    not read fall back to the general rules.
-    """
-    quoted = _quote(column)
-    kind = raw.types.get(column, "VARCHAR").upper()
-    if kind.startswith("TIMESTAMP WITH TIME ZONE"):
-        return f"timezone('UTC', {quoted})"
-    if kind.startswith(("TIMESTAMP", "DATE")):
-        return f"CAST({quoted} AS TIMESTAMP)"
-    text = _trimmed(raw, column)
-    formats = _slash_formats(dayfirst)
-    general = f"""CASE
-        WHEN regexp_full_match({text}, '\\d{{8}}(\\.0+)?') THEN try_strptime(left({text}, 8), '%Y%m%d')
-        WHEN regexp_matches({text}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN
-            CASE WHEN regexp_matches({text}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$')
-                 THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))
-                 ELSE TRY_CAST({text} AS TIMESTAMP) END
-        ELSE try_strptime({text}, [{", ".join(sql_string(f) for f in formats)}]) END"""
-    usual = _usual_format(raw, column, formats)
-    if usual is None:
-        return general
-    return f"coalesce(try_strptime({text}, {sql_string(usual)}), {general})"
-
-
-def _slash_formats(dayfirst: bool) -> list[str]:
-    first, second = ("%d", "%m") if dayfirst else ("%m", "%d")
-    return [
-        f"{first}{sep}{second}{sep}{year}{clock}"
-        for sep in ("/", "-", ".")
-        for year in ("%Y", "%y")
-        for clock in (" %H:%M:%S", " %H:%M", "")
-    ]
-
-
-def _usual_format(raw: RawTable, column: str, slash_formats: list[str]) -> str | None:
-    """The first candidate format that reads every non-empty value of a 2,000-row sample of ``column``."""
-    candidates = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y%m%d", *slash_formats]
-    quoted = _quote(column)
-    checks = ", ".join(f"count(try_strptime(v, {sql_string(f)})) AS c{i}" for i, f in enumerate(candidates))
-    row = raw.connection.execute(
-        f"SELECT count(v), {checks} FROM (SELECT trim(CAST({quoted} AS VARCHAR)) AS v FROM {raw.view} "
-        f"WHERE {quoted} IS NOT NULL LIMIT 2000)"
-    ).fetchall()[0]
-    if row is None or row[0] == 0:
-        return None
-    return next((f for f, count in zip(candidates, row[1:], strict=True) if count == row[0]), None)
-
-
-def _quote(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'

@@ -88,6 +88,10 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
 }
 MAPPABLE_FIELDS: tuple[str, ...] = tuple(FIELD_NAMES)
 REQUIRED_FIELDS: tuple[str, ...] = ("customer_id", "timestamp")
+HOW_TO_MAP = (
+    "Rename the column, or map it: in the app with the column mapping on the Data page, on the command line with "
+    "--map {field}=COLUMN, in Python with load_transactions(..., mapping={{'{field}': 'COLUMN'}})."
+)
 
 
 def normalise_name(name: object) -> str:
@@ -115,6 +119,8 @@ def detect_mapping(columns: Sequence[str], explicit: Mapping[str, str] | None = 
                 mapping[field] = column
                 taken.add(column)
                 break
+    if "amount" not in mapping and "quantity" not in mapping and "unit_price" in mapping:
+        mapping["amount"] = mapping.pop("unit_price")  # a lone price column is what each line cost
     _require(columns, mapping)
     return {field: mapping[field] for field in MAPPABLE_FIELDS if field in mapping}
 
@@ -140,13 +146,13 @@ def _require(columns: Sequence[str], mapping: Mapping[str, str]) -> None:
             label = "customer id" if field == "customer_id" else "date"
             raise DataValidationError(
                 f"no {label} column found; columns seen: {_listing(columns)}; "
-                f"names tried: {', '.join(FIELD_NAMES[field])}. Rename the column or map it explicitly."
+                f"names tried: {', '.join(FIELD_NAMES[field])}. {HOW_TO_MAP.format(field=field)}"
             )
     if "amount" not in mapping and not {"quantity", "unit_price"} <= set(mapping):
         raise DataValidationError(
             f"no amount column found, and no quantity and unit price pair to compute it; columns seen: "
             f"{_listing(columns)}; names tried for the amount: {', '.join(FIELD_NAMES['amount'])}; for the unit "
-            f"price: {', '.join(FIELD_NAMES['unit_price'])}. Rename the column or map it explicitly."
+            f"price: {', '.join(FIELD_NAMES['unit_price'])}. {HOW_TO_MAP.format(field='amount')}"
         )
 
 

@@ -15,7 +15,7 @@ from docx import Document
 from docx.document import Document as WordDocument
 from docx.shared import Inches
 
-from clv.insights import money
+from clv.explain.insights import money
 from clv.pipeline import Results
 from clv.report import charts
 

@@ -8,16 +8,16 @@ step                                      where
 read and clean the log                    executors (:mod:`clv.spark.source`); the rule counts reach the driver
 customer summary                          executors: Spark aggregations (:mod:`clv.spark.summary`)
 fit BG/NBD, Pareto/NBD, MBG/NBD, GG;      driver, on the distinct (frequency, recency, T, spend) rows with their
-choose the purchase model                 counts (:func:`clv.ensemble.choose_purchase_model`: the lowest BIC with a
+choose the purchase model                 counts (:func:`clv.forecast.ensemble.choose_purchase_model`: the lowest BIC with a
                                           finite forecast for every customer)
-learned model (LightGBM) and backtest     driver, in DuckDB (:func:`clv.ensemble.train_learned`, the backtest on a
+learned model (LightGBM) and backtest     driver, in DuckDB (:func:`clv.forecast.ensemble.train_learned`, the backtest on a
                                           second thread while Spark scores), on the whole log when it has at most
                                           ``driver_rows`` transactions, else on the log of a random sample of
                                           customers (hash of the id), which the run's notes state
 scoring (P(alive), expected purchases,    executors: ``mapInPandas`` over the summary, or (with the learned model,
 CLV with interval, next purchase, churn   whose features need each customer's transactions) ``applyInPandas`` over
 band, learned forecast from its base      customer buckets of summary and log cogrouped; the code is that of
-forecast, and the blend)                  :func:`clv.scoring.score_part`, as the DuckDB engine scores its parts,
+forecast, and the blend)                  :func:`clv.forecast.scoring.score_part`, as the DuckDB engine scores its parts,
                                           so every row equals the DuckDB engine's
 value tiers and RFM scores                executors, with cut-offs from exact ranks near each cut-off
                                           (:mod:`clv.spark.ranks`)
@@ -44,30 +44,23 @@ import pandas as pd
 
 from clv.data.clean import CleaningReport
 from clv.data.transactions import Transactions
-from clv.ensemble import (
-    TIME_UNIT,
-    History,
-    LearnedFit,
-    fit_on_statistics,
-    one_blas_thread,
-)
 from clv.errors import DataValidationError
-from clv.features import feature_table
-from clv.ml import LearnedModel
+from clv.explain.segments import CHURN_NAMES, RFM_SEGMENTS, churn_bands, segment_shares, tier_names
+from clv.forecast.features import feature_table
+from clv.forecast.history import TIME_UNIT, History
+from clv.forecast.learned import LearnedModel
+from clv.forecast.probabilistic import fit_on_statistics
+from clv.forecast.scoring import score_part, total_value
+from clv.forecast.training import LearnedFit
 from clv.models import GammaGamma, PurchaseModel
-from clv.models.base import Model
+from clv.models.base import Model, one_blas_thread
 from clv.models.compare import PURCHASE_MODELS
-from clv.pipeline import (
-    PREDICTION_COLUMNS,
-    BacktestThread,
-    Progress,
-    Settings,
-    learned_at_end,
-    learned_metadata,
-    package_version,
-)
-from clv.scoring import score_part, total_value
-from clv.segment import CHURN_NAMES, RFM_SEGMENTS, churn_bands, segment_shares, tier_names
+from clv.pipeline.backtesting import BacktestThread
+from clv.pipeline.fitting import learned_at_end
+from clv.pipeline.metadata import learned_metadata, package_version
+from clv.pipeline.predictions import PREDICTION_COLUMNS
+from clv.pipeline.progress import Progress
+from clv.settings import Settings
 from clv.spark.ranks import segment_columns
 from clv.spark.session import spark_session
 from clv.spark.source import canonical_log, read_source
@@ -375,7 +368,7 @@ def _score_batches(batches: Iterator[pd.DataFrame], state: _Scoring) -> Iterator
 
 
 def _score_part(customers: pd.DataFrame, transactions: pd.DataFrame | None, state: _Scoring) -> pd.DataFrame:
-    """Score one part of the customers (runs on an executor): :func:`clv.scoring.score_part` (with the learned
+    """Score one part of the customers (runs on an executor): :func:`clv.forecast.scoring.score_part` (with the learned
     model, on the features of the part's transactions), the churn band, the RFM inputs and the weighted gradients of
     the total's interval."""
     settings = Settings.from_dict(state.settings)
@@ -445,7 +438,7 @@ def _total(
 
 
 def _segment_tables(predictions: DataFrame, settings: Settings) -> dict[str, pd.DataFrame]:
-    """The tables of :func:`clv.segment.segment_table` for tiers, churn bands and RFM segments, in one pass."""
+    """The tables of :func:`clv.explain.segments.segment_table` for tiers, churn bands and RFM segments, in one pass."""
     from pyspark.sql import functions as F
 
     grouped = (

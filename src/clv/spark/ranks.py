@@ -1,4 +1,4 @@
-"""Value tiers and RFM scores over a distributed table, equal to :mod:`clv.segment`'s rank-based ones.
+"""Value tiers and RFM scores over a distributed table, equal to :mod:`clv.explain.segments`'s rank-based ones.
 
 Both segmentations depend on each customer's rank among all customers. Ranking a Spark table row by row would move
 every row to one machine; here only the neighbourhood of each cut-off is looked at:
@@ -10,7 +10,7 @@ every row to one machine; here only the neighbourhood of each cut-off is looked 
    which gives the exact rank of every value near a cut-off, ties included.
 
 The cut-offs found are then plain comparisons that Spark applies to every row. The scores are computed with the
-same floating-point expressions as :mod:`clv.segment`, so both engines agree customer by customer.
+same floating-point expressions as :mod:`clv.explain.segments`, so both engines agree customer by customer.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clv.segment import RFM_OTHERS, rfm_grid, tier_names
+from clv.explain.segments import RFM_OTHERS, rfm_grid, tier_names
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -141,8 +141,8 @@ def segment_columns(
     frame: DataFrame, rows: int, cutoffs: Sequence[float], lost_below: float
 ) -> dict[str, Column]:
     """``value_tier``, ``rfm_score`` and ``rfm_segment`` of each row of ``frame`` (columns customer_id, clv,
-    weeks_since_last, frequency, mean_order, p_alive), as :func:`clv.segment.value_tiers` and
-    :func:`clv.segment.rfm` (with P(alive) below ``lost_below`` out of the active segments) give them for the
+    weeks_since_last, frequency, mean_order, p_alive), as :func:`clv.explain.segments.value_tiers` and
+    :func:`clv.explain.segments.rfm` (with P(alive) below ``lost_below`` out of the active segments) give them for the
     customers ordered by customer_id."""
     from pyspark.sql import functions as F
 
@@ -224,7 +224,7 @@ def _rfm(r: Column, f: Column, m: Column, likely_lost: Column) -> tuple[Column, 
 
 
 def _quintile_score(column: str, windows: list[RankWindow], rows: int, higher_is_better: bool) -> Column:
-    """1 + the number of quintile boundaries a row's value passes (see :func:`clv.segment._quintile`): score j + 1
+    """1 + the number of quintile boundaries a row's value passes (see :func:`clv.explain.segments._quintile`): score j + 1
     starts where the average rank exceeds j / 5 of the rows, near ascending position rows * j / 5 (or
     rows * (1 - j / 5) + 1 for a descending ranking), inside window j."""
     from pyspark.sql import functions as F

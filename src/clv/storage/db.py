@@ -35,6 +35,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from clv.config import data_dir
 from clv.errors import StorageError
+from clv.storage.migrate import upgrade
 
 DATABASE_FILE = "clv.sqlite3"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
@@ -155,8 +156,6 @@ def open_database(url: str | None = None, migrate: bool = True) -> Database:
         )
     database = Database(engine, writer_lock)
     if migrate:
-        from clv.storage.migrate import upgrade
-
         upgrade(database)
     return database
 

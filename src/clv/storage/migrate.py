@@ -8,6 +8,7 @@ processes starting together take turns, and a failed migration leaves the previo
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -15,7 +16,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
-from clv.storage.db import Database
+if TYPE_CHECKING:  # the database is opened in clv.storage.db, which migrates it through this module
+    from clv.storage.db import Database
+
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 7_258_001  # any constant; PostgreSQL advisory locks are keyed by a number

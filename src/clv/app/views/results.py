@@ -10,10 +10,10 @@ import streamlit as st
 from clv.app import state
 from clv.app.views.common import need_data
 from clv.config import TIME_UNIT_NAMES, normalise_time_unit
-from clv.insights import money
+from clv.explain.insights import money
+from clv.explain.segments import DEFAULT_TIER_CUTOFFS
 from clv.pipeline import Results
 from clv.report import charts
-from clv.segment import DEFAULT_TIER_CUTOFFS
 
 
 def render() -> None:

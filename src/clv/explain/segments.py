@@ -13,8 +13,8 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-DEFAULT_TIER_CUTOFFS: tuple[float, ...] = (0.01, 0.05, 0.20, 0.50)
-DEFAULT_CHURN_THRESHOLDS: tuple[float, float] = (0.3, 0.7)
+from clv.settings import DEFAULT_CHURN_THRESHOLDS, DEFAULT_TIER_CUTOFFS
+
 CHURN_NAMES: tuple[str, ...] = ("High risk", "Medium risk", "Low risk")
 
 ACTIONS: dict[str, str] = {

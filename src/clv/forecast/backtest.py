@@ -18,8 +18,10 @@ from scipy import stats
 
 from clv.data.summary import calibration_holdout
 from clv.data.transactions import Transactions
-from clv.ensemble import TIME_UNIT, Forecast, History, forecast
 from clv.errors import DataValidationError
+from clv.forecast.ensemble import forecast
+from clv.forecast.history import TIME_UNIT, History
+from clv.forecast.probabilistic import Forecast
 from clv.models.compare import PURCHASE_MODELS
 
 # A log may end on a quiet day: a holdout may end up to a week after its last transaction.
@@ -128,7 +130,7 @@ def backtest(
 
     Rows of ``metrics``: each purchase model x Gamma-Gamma, ``learned`` (when trained), ``ensemble`` and
     ``baseline`` (each customer's historical revenue per week times the holdout length). ``history`` shares
-    per-cutoff work with other forecasts on the same log (:class:`clv.ensemble.History`).
+    per-cutoff work with other forecasts on the same log (:class:`clv.forecast.ensemble.History`).
     """
     start, end = _day(calibration_end, "calibration_end"), _day(holdout_end, "holdout_end")
     if end <= start:

@@ -25,9 +25,11 @@ from clv.config import days_per_unit
 from clv.data.purchases import purchase_days
 from clv.data.summary import SUMMARY_COLUMNS, summary_frame, summary_sql
 from clv.data.transactions import Transactions
-from clv.ensemble import TIME_UNIT, Forecast, LearnedFit, apply_learned, customer_forecast
-from clv.features import feature_frame, feature_sql
-from clv.ml import top_drivers
+from clv.forecast.features import feature_frame, feature_sql
+from clv.forecast.history import TIME_UNIT
+from clv.forecast.learned import top_drivers
+from clv.forecast.probabilistic import Forecast, customer_forecast
+from clv.forecast.training import LearnedFit, apply_learned
 from clv.models import GammaGamma, PurchaseModel
 from clv.models.value import total_interval, value_with_gradients
 
@@ -55,7 +57,7 @@ def customer_parts(
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
     """Every customer with a purchase on or before ``end`` (``customers`` of them), in customer order, about
     ``PART_CUSTOMERS`` at a time: the summary in weeks (indexed by customer_id, the column
-    kept) and, with ``with_features``, the feature table (:func:`clv.features.feature_table`) of the same customers in
+    kept) and, with ``with_features``, the feature table (:func:`clv.forecast.features.feature_table`) of the same customers in
     the same order. Each part is a range of customer ids read by a query of its own, so no query holds more than a
     part. Reads on a cursor of its own."""
     day = pd.Timestamp(end).normalize()

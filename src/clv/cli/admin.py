@@ -11,24 +11,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from clv.errors import ConfigurationError, DataValidationError, FormError, StorageError
-from clv.report.admin import for_spreadsheet
-from clv.report.exports import csv_bytes, excel_bytes
-from clv.storage import Database, auth, open_database
-from clv.storage.audit import list_audit
-from clv.storage.feature_requests import list_requests
-from clv.storage.feedback import list_feedback
-from clv.storage.import_json import Kind as ImportKind
-from clv.storage.import_json import import_json
-from clv.storage.migrate import current_revision, head_revision
+
+if (
+    TYPE_CHECKING
+):  # the storage layer (SQLAlchemy) is imported by the command that uses it, not by `clv --help`
+    import pandas as pd
+
+    from clv.storage import Database
+    from clv.storage.import_json import Kind as ImportKind
 
 EXIT_BAD_INPUT = 2  # as in clv.cli
 EXIT_STORAGE = 4
@@ -73,6 +70,8 @@ def _exit_codes() -> Iterator[None]:
 
 
 def _database() -> Database:
+    from clv.storage import open_database
+
     return open_database()
 
 
@@ -102,6 +101,8 @@ def create_user(
 
     Example: clv admin create-user ops
     """
+    from clv.storage import auth
+
     with _exit_codes():
         password = _read_password(password_stdin)
         auth.create_user(_database(), username, password, actor="cli")
@@ -113,6 +114,8 @@ def set_password(
     username: Annotated[str, typer.Argument(help="Login name.")], password_stdin: PasswordStdin = False
 ) -> None:
     """Give an administrator a new password (ends its sessions, lifts a lock).  Example: clv admin set-password ops"""
+    from clv.storage import auth
+
     with _exit_codes():
         auth.set_password(_database(), username, _read_password(password_stdin), actor="cli")
         console.print(f"password of {escape(username)} changed")
@@ -124,6 +127,8 @@ def hash_password(password_stdin: PasswordStdin = False) -> None:
 
     Example: clv admin hash-password --password-stdin < secret.txt
     """
+    from clv.storage import auth
+
     with _exit_codes():
         typer.echo(auth.hash_password(_read_password(password_stdin)))
 
@@ -131,6 +136,11 @@ def hash_password(password_stdin: PasswordStdin = False) -> None:
 @admin_app.command("list-users")
 def list_users() -> None:
     """Show administrators, their last login and any lock.  Example: clv admin list-users"""
+    import pandas as pd
+    from rich.table import Table
+
+    from clv.storage import auth
+
     with _exit_codes():
         users = auth.list_users(_database())
         table = Table(title="administrators")
@@ -144,6 +154,8 @@ def list_users() -> None:
 @admin_app.command()
 def unlock(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Lift a login lock and forget the failed attempts.  Example: clv admin unlock ops"""
+    from clv.storage import auth
+
     with _exit_codes():
         auth.unlock_user(_database(), username, actor="cli")
         console.print(f"{escape(username)} unlocked")
@@ -152,6 +164,8 @@ def unlock(username: Annotated[str, typer.Argument(help="Login name.")]) -> None
 @admin_app.command("delete-user")
 def delete_user(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Remove an administrator and end its sessions.  Example: clv admin delete-user ops"""
+    from clv.storage import auth
+
     with _exit_codes():
         auth.delete_user(_database(), username, actor="cli")
         console.print(f"{escape(username)} removed")
@@ -167,6 +181,8 @@ def import_json_command(
     ] = None,
 ) -> None:
     """Import the prototype's JSON files (importing again adds nothing).  Example: clv admin import-json data/*.json"""
+    from clv.storage.import_json import import_json
+
     with _exit_codes():
         database = _database()
         chosen: ImportKind | None = None
@@ -186,6 +202,12 @@ def export(
     output: Annotated[Path, typer.Option("--output", "-o", help="A .csv or .xlsx file (formula-safe).")],
 ) -> None:
     """Export a table for a spreadsheet.  Example: clv admin export feedback -o feedback.xlsx"""
+    from clv.report.admin import for_spreadsheet
+    from clv.report.exports import csv_bytes, excel_bytes
+    from clv.storage.audit import list_audit
+    from clv.storage.feature_requests import list_requests
+    from clv.storage.feedback import list_feedback
+
     with _exit_codes():
         database = _database()
         readers: dict[ExportTable, Callable[[Database], pd.DataFrame]] = {
@@ -207,6 +229,8 @@ def export(
 @admin_app.command()
 def migrate() -> None:
     """Bring the database schema to the newest version (also done when the app starts).  Example: clv admin migrate"""
+    from clv.storage.migrate import current_revision, head_revision
+
     with _exit_codes():
         database = _database()
         console.print(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from clv.pipeline import Settings
+    from clv.settings import Settings
 
 
 def money(value: float) -> str:

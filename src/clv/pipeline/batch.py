@@ -2,7 +2,7 @@
 
 Usage::
 
-    from clv.batch import predict_to_file
+    from clv.pipeline.batch import predict_to_file
     from clv.data import connect, load_transactions
 
     log, _ = load_transactions("orders.parquet", connection=connect(memory_limit="2GB"))
@@ -26,21 +26,15 @@ import pandas as pd
 
 from clv.config import release_freed_memory
 from clv.data.transactions import Transactions
-from clv.ensemble import one_blas_thread
-from clv.insights import insights
-from clv.pipeline import (
-    SEGMENT_COLUMNS,
-    SEGMENT_INPUTS,
-    Progress,
-    Settings,
-    Tally,
-    add_segments,
-    fitted_at_end,
-    in_column_order,
-    run_metadata,
-    scored_parts,
-)
+from clv.explain.insights import insights
+from clv.models.base import one_blas_thread
+from clv.pipeline.fitting import fitted_at_end
+from clv.pipeline.metadata import run_metadata
+from clv.pipeline.predictions import SEGMENT_COLUMNS, SEGMENT_INPUTS, add_segments, in_column_order
+from clv.pipeline.progress import Progress
+from clv.pipeline.tally import Tally, scored_parts
 from clv.report.writers import TableWriter, check_format, read_parquet_parts
+from clv.settings import Settings
 
 
 @dataclass

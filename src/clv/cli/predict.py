@@ -1,0 +1,225 @@
+"""``clv predict`` and ``clv report``: the whole forecast of every customer, as a table or as a Word report; the
+predictions on this machine (DuckDB) or on Apache Spark."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from clv.cli.common import (
+    ColumnMap,
+    MemoryLimit,
+    column_mapping,
+    console,
+    emit,
+    exit_codes,
+    load_log,
+    progress_bar,
+    say_notes,
+    write,
+)
+from clv.errors import DataValidationError
+
+if TYPE_CHECKING:
+    from clv.settings import Settings
+
+
+class Engine(StrEnum):
+    """Where ``clv predict`` runs: DuckDB on this machine, or Apache Spark (local or a cluster)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def predict(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="Transaction log: CSV, Excel, Parquet or a glob of Parquet files; with --engine spark also a "
+            "Parquet/CSV folder or URL (s3a://, gs://, abfss://, hdfs://) or a table name."
+        ),
+    ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Predictions file (.csv, .parquet, .xlsx, .json); with --engine spark a Parquet folder or URL.",
+        ),
+    ],
+    horizon: Annotated[float, typer.Option(help="Horizon in time units.")] = 12,
+    time_unit: Annotated[str, typer.Option(help="D, W, M (365.25/12 days) or Y.")] = "M",
+    discount_rate: Annotated[float, typer.Option(help="Annual discount rate, e.g. 0.1.")] = 0.0,
+    margin: Annotated[float, typer.Option(help="Share of revenue that is profit.")] = 1.0,
+    no_backtest: Annotated[bool, typer.Option("--no-backtest", help="Skip the backtest.")] = False,
+    run_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also save the whole run (Parquet, JSON, LightGBM text), which holds every prediction in memory; DuckDB engine."
+        ),
+    ] = None,
+    engine: Annotated[
+        Engine, typer.Option(help="duckdb (this machine) or spark (local Spark or a cluster).")
+    ] = (Engine.duckdb),
+    master: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark master (local[2], yarn, spark://host:7077, k8s://...); default: the active "
+            "session, else local[2]."
+        ),
+    ] = None,
+    driver_rows: Annotated[
+        int | None,
+        typer.Option(
+            help="Spark: most transactions the driver takes to train the learned model and backtest "
+            "(beyond it, a random sample of customers; the output says so). Default 2,000,000."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+    memory_limit: MemoryLimit = None,
+    column_map: ColumnMap = None,
+) -> None:
+    """Predict every customer's value, churn risk, next purchase and segment; write the predictions table."""
+    from clv.settings import Settings
+
+    with exit_codes():
+        settings = Settings(
+            horizon=horizon,
+            time_unit=time_unit,
+            annual_discount_rate=discount_rate,
+            margin=margin,
+            backtest=not no_backtest,
+        )
+        if engine is Engine.spark:
+            summary, notes, findings = _predict_spark(
+                source, output, settings, master, driver_rows, run_dir, column_mapping(column_map)
+            )
+        else:
+            summary, notes, findings = _predict_here(
+                Path(source), output, settings, run_dir, memory_limit, column_map
+            )
+        say_notes(notes)
+        if as_json:
+            emit(summary)
+        else:
+            for finding in findings:
+                console.print(f"- {escape(finding)}")
+            console.print(f"predictions -> {output}")
+
+
+def _predict_here(
+    source: Path,
+    output: str,
+    settings: Settings,
+    run_dir: Path | None,
+    memory_limit: str | None,
+    column_map: list[str] | None,
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """``clv predict`` with DuckDB: the JSON summary, the run's notes and its findings."""
+    log, _ = load_log(source, column_map, memory_limit)
+    from clv.pipeline import run  # the models, once the data is known to be good
+    from clv.pipeline.batch import predict_to_file
+
+    with progress_bar("predicting") as progress:
+        if run_dir is not None:  # the whole run, held in memory, then saved
+            results = run(log, settings, progress=progress)
+            write(results.predictions, Path(output))
+            results.save(run_dir)
+            customers, total, metadata = len(results.predictions), results.total, results.metadata
+            findings = results.insights
+        else:  # the predictions written part by part as customers are scored
+            written = predict_to_file(log, output, settings, progress=progress)
+            customers, total, metadata = written.customers, written.total, written.metadata
+            findings = written.insights
+    summary = {
+        "engine": Engine.duckdb.value,
+        "customers": customers,
+        "total": total[0],
+        "total_low": total[1],
+        "total_high": total[2],
+        "purchase_model": metadata["purchase_model"],
+        "output": output,
+    }
+    return summary, list(metadata["notes"]), findings
+
+
+def _predict_spark(
+    source: str,
+    output: str,
+    settings: Settings,
+    master: str | None,
+    driver_rows: int | None,
+    run_dir: Path | None,
+    mapping: dict[str, str],
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """``clv predict --engine spark``: the JSON summary, the run's notes and its findings."""
+    if run_dir is not None:
+        raise DataValidationError(
+            "--run-dir saves a DuckDB run; the Spark engine writes its description to _clv_run.json beside the "
+            "predictions"
+        )
+    if Path(output).suffix.lower() in (".csv", ".xlsx", ".json"):
+        raise DataValidationError(
+            f"the Spark engine writes Parquet: give an output folder or a path ending in .parquet, not {output}"
+        )
+    try:
+        from clv.spark import SparkOptions, spark_session
+        from clv.spark import run as run_spark
+
+        session = spark_session(master)
+    except ImportError as error:
+        raise DataValidationError(str(error)) from error
+    options = SparkOptions(mapping=mapping or None)
+    if driver_rows is not None:
+        options = replace(options, driver_rows=driver_rows)
+    with progress_bar("predicting with Spark") as progress:
+        result = run_spark(source, output, settings, spark=session, options=options, progress=progress)
+    summary = {
+        "engine": "spark",
+        "master": result.metadata["master"],
+        "customers": result.metadata["customers"],
+        "total": result.total[0],
+        "total_low": result.total[1],
+        "total_high": result.total[2],
+        "purchase_model": result.metadata["purchase_model"],
+        "learned_training": result.metadata["learned_training"]["statement"],
+        "output": output,
+    }
+    return summary, list(result.metadata["notes"]), []
+
+
+def report(
+    source: Annotated[Path, typer.Argument(help="Transaction log.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Word file to write (.docx).")] = Path(
+        "clv_report.docx"
+    ),
+    horizon: Annotated[float, typer.Option(help="Horizon in time units.")] = 12,
+    time_unit: Annotated[str, typer.Option(help="D, W, M or Y.")] = "M",
+    column_map: ColumnMap = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+) -> None:
+    """Run the models and write the Word report (key figures, findings, charts, segments, backtest, notes)."""
+    from clv.settings import Settings
+
+    with exit_codes():
+        settings = Settings(horizon=horizon, time_unit=time_unit)
+        log, _ = load_log(source, column_map)
+        from clv.pipeline import run
+        from clv.report.docx_report import build_run_report
+
+        with progress_bar("predicting") as progress:
+            results = run(log, settings, progress=progress)
+        say_notes(results.metadata["notes"])
+        try:
+            output.write_bytes(build_run_report(results))
+        except OSError as error:
+            raise DataValidationError(f"cannot write {output}: {error.strerror or error}") from error
+        if as_json:
+            emit({"customers": len(results.predictions), "total": results.total[0], "output": output})
+        else:
+            console.print(f"report -> {output}")
