@@ -9,12 +9,16 @@ part of clv (``clv.storage`` in a writer process, say) does not load the models 
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from clv.pipeline import Results, Settings, run
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("clv-platform")  # the installed distribution's version (pyproject.toml)
+except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = ["Results", "Settings", "__version__", "run"]
 
