@@ -16,7 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: $(STAMP)
 	mkdir -p data
-	CLV_DATA_DIR=$${CLV_DATA_DIR:-./data} $(BIN)/streamlit run app.py --server.port=$(PORT)
+	CLV_DATA_DIR=$${CLV_DATA_DIR:-./data} $(BIN)/clv app --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench app.py docs/hooks

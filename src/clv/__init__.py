@@ -1,7 +1,8 @@
 """clv: customer lifetime value prediction.
 
-Layers import only downward: ``clv.data`` -> ``clv.models`` -> ``clv.forecast.features`` / ``clv.forecast.learned`` / ``clv.forecast.ensemble`` /
-``clv.forecast.backtest`` / ``clv.explain.segments`` / ``clv.explain.insights`` -> ``clv.pipeline`` -> faces (``clv.app``).
+Layers import only downward: ``clv.settings`` -> ``clv.data`` -> ``clv.models`` -> ``clv.forecast`` (features, the
+learned model, the blend, scoring, the backtest) -> ``clv.explain`` (segments, insights) -> ``clv.pipeline`` (the one
+run) -> ``clv.report`` / ``clv.storage`` -> faces (``clv.app``, ``clv.cli``).
 
 ``clv.run``, ``clv.Settings`` and ``clv.Results`` are imported on first use, so a process that needs only a light
 part of clv (``clv.storage`` in a writer process, say) does not load the models (PEP 562).

@@ -80,7 +80,7 @@ def test_literature_split_clears_the_bar(cdnow_run: clv.Results) -> None:
     assert ensemble["spearman"] >= metrics.loc[list(PROBABILISTIC_ROWS), "spearman"].max()
     assert ensemble["rmse"] < ours["rmse"]
     # Not met: the total is 0.89 x actual, just outside the 10 % (every model under-forecasts the holiday
-    # quarter of this holdout; see the README). This guards against falling back towards BG/NBD's 0.83.
+    # quarter of this holdout; see docs/run.md). This guards against falling back towards BG/NBD's 0.83.
     ratio = ensemble["predicted_total"] / ensemble["actual_total"]
     assert 0.87 < ratio < 1.1
 

@@ -47,6 +47,6 @@ def test_ensemble_tracks_the_true_expectation(simulated: tuple[Backtest, pd.Seri
             predictions["ensemble"].corr(truth, method=method) >= reference.corr(truth, method=method) - 0.02
         )
     assert predictions["ensemble"].corr(truth) > 0.85
-    # Least squares on one validation window shrinks the blend's level here (0.89 of the truth): see the README.
+    # Least squares on one validation window shrinks the blend's level here (0.89 of the truth): see docs/run.md, "Other splits".
     assert predictions["ensemble"].sum() / truth.sum() == pytest.approx(1.0, abs=0.15)
     assert predictions["learned"].sum() / truth.sum() == pytest.approx(1.0, abs=0.1)

@@ -243,7 +243,7 @@ def test_compare_models_ranks_by_bic(cdnow_summary: pd.DataFrame) -> None:
 @pytest.mark.slow
 def test_parameter_recovery_on_synthetic_data() -> None:
     """Fitted BG/NBD and Gamma-Gamma parameters fall inside their 95 % intervals for most seeds (the coverage over
-    40 seeds is in the README: about 95 %)."""
+    40 seeds is in docs/models.md: about 95 %)."""
     covered = {"BG/NBD": 0, "Gamma-Gamma": 0}
     total = dict.fromkeys(covered, 0)
     for seed in range(6):

@@ -16,7 +16,7 @@ Everything is computed at a cutoff ``E`` for a horizon of ``H`` weeks, and sees 
    at ``E - h``: the probabilistic one and the learned one validated there. The blend's total is not calibrated to
    that window's (rescaled or constrained to it): a window's level does not carry to the next when the season or the
    cohort's age changes, and on CDNOW's five calibration splits doing so put one holdout total within 10 % instead
-   of two (README, "Why the totals run low").
+   of two (docs/run.md, "Other splits").
 
 Per-cutoff work (summaries, refitted models, feature tables, revenue windows) is kept in a :class:`History`, so the
 stacked windows, the validation window and the blend share each piece, and several forecasts on one log (the study in

@@ -20,7 +20,7 @@ from clv.settings import Settings
 
 @dataclass
 class Results:
-    """Everything a run produced; see the README's "The one run" section for the columns."""
+    """Everything a run produced; see the documentation's "The one run" page (docs/run.md) for the columns."""
 
     predictions: pd.DataFrame
     metrics: pd.DataFrame
