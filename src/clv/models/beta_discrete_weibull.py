@@ -6,15 +6,16 @@ import math
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import digamma, gammaln
+from scipy import integrate
+from scipy.special import digamma
 
 from clv.errors import ConvergenceError, DataValidationError
 from clv.models.base import _checksum
 from clv.models.beta_geo_beta_binom import _log_beta_ratio_grad
 from clv.models.contractual import ContractualModel, Lifetimes
 
-LIFETIME_RELATIVE_ERROR = 1e-6  # guaranteed bound on the undiscounted expected lifetime's truncation error
-FIRST_SERIES_PERIODS = 1 << 16
+LIFETIME_RELATIVE_ERROR = 1e-8  # guaranteed bound on the undiscounted expected lifetime's tail error
+FIRST_SERIES_PERIODS = 1 << 12
 MAX_LIFETIME_PERIODS = 1 << 23
 
 
@@ -35,10 +36,11 @@ class BetaDiscreteWeibull(ContractualModel):
 
     Predictions for a customer alive after ``n`` renewals use ``S(t) / S(n)``. DERL (discount rate ``d`` per
     period, Fader & Hardie 2010's definition, first payment at the next renewal decision) is the discounted sum
-    truncated where its proven geometric tail bound is below 1e-12 of the sum; the undiscounted expected remaining
-    lifetime is infinite when ``c * alpha <= 1`` and otherwise summed until the tail bound
-    ``Gamma(alpha + beta) / Gamma(beta) exp(alpha / (beta + N^c)) N^(1 - c alpha) / (c alpha - 1)`` (from the convexity
-    of ``log Gamma`` and ``psi(x) > log x - 1/x``) is below 1e-6 of the sum.
+    truncated where its proven geometric tail bound is below 1e-12 of the sum. The undiscounted expected remaining
+    lifetime is infinite when ``c * alpha <= 1`` (``S(t)`` decays like ``t ** -(c alpha)``); otherwise it is summed
+    exactly to ``N`` periods and the tail beyond taken between its bounds ``integral_{N+1}^inf S`` and
+    ``integral_N^inf S`` (``S`` decreases), an error at most ``S(N) / 2``, with ``N`` doubled until that is below
+    1e-8 of the result.
 
     Parameters
     ----------
@@ -130,31 +132,48 @@ class BetaDiscreteWeibull(ContractualModel):
         return value, np.column_stack([d_alpha * alpha, d_beta * beta, d_c])
 
     def _expected_remaining(self, params: np.ndarray, renewals: np.ndarray) -> np.ndarray:
-        """``1 + sum_{t > n} S(t) / S(n)``, from one series in log space, with the tail bound of the class docstring."""
-        alpha, beta, c = params
+        """``sum_{t >= n} S(t) / S(n)``: an exact log-space sum to ``N`` and the tail ``sum_{t > N} S(t)`` as the
+        midpoint of its bounds ``[I(N + 1), I(N)]``, ``I(x) = integral_x^inf S`` (``S`` is decreasing), so the error
+        is at most ``S(N) / 2``; ``N`` doubles until that is below ``LIFETIME_RELATIVE_ERROR`` of every sum."""
+        alpha, _, c = params
         if c * alpha <= 1.0:
             return np.full(renewals.shape, np.inf)
         index = renewals.astype(np.intp)
         last = int(renewals.max(initial=0.0)) + FIRST_SERIES_PERIODS
+        log_params = np.log(params)
         while True:
             t = np.arange(last + 1, dtype="float64")
-            log_s = self._log_survival(np.log(params), t, False)[0]
-            log_tail = np.logaddexp.accumulate(log_s[::-1])[::-1]  # log sum_{j >= t} S(j), j <= last
-            log_bound = (
-                gammaln(alpha + beta)
-                - gammaln(beta)
-                + alpha / (beta + last**c)
-                + (1.0 - c * alpha) * math.log(last)
-                - math.log(c * alpha - 1.0)
-            )
-            if np.all(log_bound - log_tail[index] <= math.log(LIFETIME_RELATIVE_ERROR)):
-                return np.exp(log_tail[index] - log_s[index])
+            log_s = self._log_survival(log_params, t, False)[0]
+            log_sum = np.logaddexp.accumulate(log_s[::-1])[::-1][index]  # log sum_{n <= j <= N} S(j)
+            log_tail = np.log(self._tail_integral(log_params, last + 1.0) + np.exp(log_s[-1]) / 2.0)
+            log_total = np.logaddexp(log_sum, log_tail)
+            if np.all(log_s[-1] - math.log(2.0) - log_total <= math.log(LIFETIME_RELATIVE_ERROR)):
+                return np.exp(log_total - log_s[index])
             if last >= MAX_LIFETIME_PERIODS:
                 raise ConvergenceError(
                     f"the expected lifetime is dominated by a very long tail (c * alpha = {c * alpha:.3g}, close to "
                     f"1): it does not settle within {last:,} periods. Use derl with a discount rate instead"
                 )
             last *= 2
+
+    def _tail_integral(self, log_params: np.ndarray, start: float) -> float:
+        """``integral_start^inf S(t) dt``, substituting ``t = start e^u`` (the integrand then decays exponentially)."""
+
+        def integrand(u: float) -> float:
+            log_t = math.log(start) + u
+            if log_t > 700.0:  # S(t) t < t ** (1 - c alpha): beyond e^700 it is nothing against the integral
+                return 0.0
+            t = np.array([math.exp(log_t)])
+            with np.errstate(over="ignore", invalid="ignore"):  # t ** c may overflow: S is then 0
+                log_s = float(self._log_survival(log_params, t, False)[0][0])
+            return math.exp(log_s + log_t) if math.isfinite(log_s) else 0.0
+
+        value, error = integrate.quad(integrand, 0.0, np.inf, epsabs=0.0, epsrel=1e-10, limit=200)
+        if not math.isfinite(value) or error > 1e-6 * max(value, 1e-300):
+            raise ConvergenceError(
+                "the expected lifetime's tail integral did not converge; use derl with a discount rate instead"
+            )
+        return float(value)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description (see :meth:`clv.models.base.Model.to_dict`), with ``fixed_c`` among the
