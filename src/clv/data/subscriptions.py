@@ -156,10 +156,17 @@ def subscription_lifetimes(
     gap = (frame["start"] - previous_end).dt.total_seconds() / 86400.0
     tenure = (~same | (gap > slack_days)).cumsum()
     first = tenure.eq(tenure.groupby(frame["customer_id"], sort=False).transform("min"))
-    kept = frame[first].groupby("customer_id", sort=True)
-    out = kept.agg(
-        cohort=("cohort", "first"), start=("start", "first"), end=("end", "last"), price=("price", "last")
-    )
+    kept = frame[first]  # sorted by customer and start: a tenure's first and last contracts are its ends
+    opening = kept.drop_duplicates("customer_id", keep="first").set_index("customer_id")
+    closing = kept.drop_duplicates("customer_id", keep="last").set_index("customer_id")  # its end may be NaT
+    out = pd.DataFrame(
+        {
+            "cohort": opening["cohort"],
+            "start": opening["start"],
+            "end": closing["end"],
+            "price": closing["price"],
+        }
+    ).sort_index()
     churned = out["end"].notna() & (out["end"] <= close)
     stop = out["end"].where(churned, close)
     duration = (stop - out["start"]).dt.total_seconds().to_numpy() / 86400.0
