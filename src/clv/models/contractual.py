@@ -83,17 +83,44 @@ def lifetime_inputs(
     if t.shape != lost.shape:
         raise DataValidationError("periods and churned must have one value per customer (same lengths)")
     w = check_weights(weights, t.size)
-    problems = [
-        ((lost != 0) & (lost != 1), "churned is not 0/1 (or False/True)"),
-        ((t != np.floor(t)) | (t < 0), "periods is not a whole number >= 0"),
-        ((lost == 1) & (t < 1), "periods is 0 for a churned customer (a lifetime lasts at least one period)"),
-    ]
-    for mask, message in problems:
-        if mask.any():
-            where = ", ".join(str(int(i)) for i in np.flatnonzero(mask)[:5])
-            raise DataValidationError(f"{message} for {int(mask.sum()):,} row(s) (positions {where})")
+    # Cheap whole-array reductions first; the row masks (for the message) only once something is wrong.
+    whole, flags = t.astype(np.int64), lost.astype(np.int64)
+    sound = t.size == 0 or bool(
+        np.array_equal(whole, t)
+        and np.array_equal(flags, lost)
+        and whole.min() >= 0
+        and flags.min() >= 0
+        and flags.max() <= 1
+        and not np.any(flags > whole)  # churned at 0 periods
+    )
+    if not sound:
+        problems = [
+            ((lost != 0) & (lost != 1), "churned is not 0/1 (or False/True)"),
+            ((t != np.floor(t)) | (t < 0), "periods is not a whole number >= 0"),
+            (
+                (lost == 1) & (t < 1),
+                "periods is 0 for a churned customer (a lifetime lasts at least one period)",
+            ),
+        ]
+        for mask, message in problems:
+            if mask.any():
+                where = ", ".join(str(int(i)) for i in np.flatnonzero(mask)[:5])
+                raise DataValidationError(f"{message} for {int(mask.sum()):,} row(s) (positions {where})")
     period = frame.attrs.get("period") if frame is not None else None
     return t, lost, w, period
+
+
+def compress_lifetimes(t: np.ndarray, lost: np.ndarray, weights: np.ndarray) -> Lifetimes:
+    """The distinct (periods, churned) rows, sorted, with their summed weights (rows of no weight dropped).
+
+    Whole periods up to ``MAX_SERIES_PERIODS`` are counted with one ``np.bincount`` over ``2 * periods + churned``
+    (10 million rows in about 0.1 s); longer ones go through :func:`clv.models.base.compress`."""
+    if t.size and t.max() > MAX_SERIES_PERIODS:
+        (ut, ulost), uw, _ = compress(t, lost, weights=weights)
+        return Lifetimes(ut, ulost, uw)
+    counts = np.bincount(2 * t.astype(np.int64) + lost.astype(np.int64), weights=weights)
+    keys = np.flatnonzero(counts > 0)
+    return Lifetimes((keys // 2).astype("float64"), (keys % 2).astype("float64"), counts[keys])
 
 
 class ContractualModel(Model):
@@ -157,22 +184,21 @@ class ContractualModel(Model):
             raise DataValidationError(
                 f"only {w.sum():,.0f} customers: the {self.model_type} model needs at least {MIN_CUSTOMERS}"
             )
-        if not np.any((lost == 1) & (w > 0)):
+        data = compress_lifetimes(t, lost, w)
+        if not np.any(data.churned == 1):
             raise DataValidationError(
                 f"no customer churned: the {self.model_type} model cannot estimate retention without any churn"
             )
-        if not np.any(((lost == 0) | (t > 1)) & (w > 0)):
+        if not np.any((data.churned == 0) | (data.periods > 1)):
             raise DataValidationError(
                 f"every customer churned after their first period: the {self.model_type} model needs some renewals"
             )
-        (ut, ulost), uw, _ = compress(t, lost, weights=w)
-        data = Lifetimes(ut, ulost, uw)
         log_params, converged, message = self._maximise(data)
         self._set_fit(self._full_log_params(log_params), data)
         self.converged_ = converged
         self.optimizer_message_ = message
         self.time_unit_ = period or "periods"
-        self.data_fingerprint_ = fingerprint(t, lost, w)
+        self.data_fingerprint_ = fingerprint(data.periods, data.churned, data.weights)  # order-independent
         return self
 
     def _initial_log_params(self, data: Lifetimes) -> np.ndarray:
