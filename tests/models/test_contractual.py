@@ -236,3 +236,12 @@ def test_bad_prediction_inputs_are_refused() -> None:
         model.expected_value([0, 1], [10.0], 0.1)
     with pytest.raises(DataValidationError, match="fixed_c"):
         BetaDiscreteWeibull(fixed_c=0.0)
+    with pytest.raises(DataValidationError, match="needs a sum over"):  # BdW sums; the sBG has a closed form
+        BetaDiscreteWeibull().fit(cohort(REGULAR)).derl([0], 1e-9)
+
+
+def test_bdw_lifetime_is_infinite_when_c_alpha_is_at_most_one() -> None:
+    model = BetaDiscreteWeibull().fit(cohort(REGULAR))
+    assert model.params_["c"] * model.params_["alpha"] < 1.0
+    assert np.all(np.isinf(model.expected_remaining_lifetime([0, 3])))
+    assert np.all(np.isfinite(model.derl([0, 3], 0.1)))
