@@ -80,6 +80,16 @@ def test_bdw_nests_sbg(curve: list[float]) -> None:
     )
 
 
+def test_bdw_matches_an_independent_implementation() -> None:
+    """retenmod (A. Wheeler's Python port of the R package foretell) documents its BdW fit of High End years 0-4 in
+    its README: parameters (0.25934, 1.72256, 1.58435), -LL 122.27493 (shares as 100 customers), projection to year
+    10 ending 45.669, 43.604, 41.823."""
+    model = BetaDiscreteWeibull().fit(lifetimes_from_survivors(HIGH_END[:5]))
+    np.testing.assert_allclose(list(model.params_.values()), [0.25934, 1.72256, 1.58435], rtol=2e-4)
+    assert -model.log_likelihood_ == pytest.approx(122.27493, abs=1e-4)
+    np.testing.assert_allclose(100 * model.survival([8, 9, 10]), [45.669, 43.604, 41.823], atol=2e-3)
+
+
 def test_predictions_follow_the_formulas() -> None:
     model = ShiftedBetaGeometric().fit(cohort(REGULAR))
     alpha, beta = model.params_["alpha"], model.params_["beta"]
