@@ -54,6 +54,9 @@ def test_sbg_fader_hardie_2007(
     assert np.all(np.abs(projected - np.array(curve[8:])) <= projection_tolerance)
     # The fitted years stay within 2 points of the data they came from (High End's year 1 is 1.8 below).
     np.testing.assert_allclose(100.0 * model.survival(np.arange(8)), curve[:8], atol=2.0)
+    data = cohort(curve)
+    per_row = model.log_likelihood(data["periods"], data["churned"])
+    assert float(per_row @ data["customers"]) == pytest.approx(model.log_likelihood_, rel=1e-12)
     # Shares instead of counts (same proportions) give the same parameters.
     shares = ShiftedBetaGeometric().fit(lifetimes_from_survivors(curve[:8]))
     assert shares.params_["alpha"] == pytest.approx(model.params_["alpha"], rel=1e-6)

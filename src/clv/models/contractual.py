@@ -150,8 +150,8 @@ class ContractualModel(Model):
         value = before + np.log(-np.expm1(gap))
         if grad_before is None or grad_after is None:
             return value, None
-        kept = np.exp(gap)[:, None]
-        return value, (grad_before - kept * grad_after) / (1.0 - kept)
+        kept = np.exp(gap)[:, None]  # S(t) / S(t - 1)
+        return value, (grad_before - kept * grad_after) / -np.expm1(gap)[:, None]
 
     def _full_log_params(self, log_params: np.ndarray) -> np.ndarray:
         """All log-parameters from the optimised ones (the same unless a parameter is held fixed)."""
