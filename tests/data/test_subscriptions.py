@@ -159,6 +159,11 @@ def test_period_column_and_price_errors() -> None:
     assert period_days("M") == pytest.approx(365.25 / 12) and period_days("years") == 365.25
     with pytest.raises(DataValidationError, match="no column\\(s\\) 'begin'"):
         subscription_lifetimes(contracts(), "M", END, start="begin")
+    no_plan = contracts().assign(plan=["basic", None, "basic", "premium", None, "premium", "basic", "basic"])
+    with pytest.raises(
+        DataValidationError, match=r"column 'plan': the cohort is missing in 2 row\(s\) \(rows 1, 4\)"
+    ):
+        subscription_lifetimes(no_plan, "M", END, cohort="plan")
     bad_price = contracts().assign(price=[10.0, -1.0, 10.0, "free", 20.0, 20.0, 10.0, 10.0])
     with pytest.raises(DataValidationError, match=r"column 'price': .* in 2 row\(s\) \(rows 1, 3\)"):
         subscription_lifetimes(bad_price, "M", END, price="price")

@@ -117,8 +117,12 @@ def subscription_lifetimes(
         )
     if table[customer].isna().any():
         _fail(customer, "the customer id is missing", table.index[table[customer].isna()])
+    if cohort is not None and table[cohort].isna().any():
+        _fail(cohort, "the cohort is missing", table.index[table[cohort].isna()])
     starts, ends = _dates(table, start, required=True), _dates(table, end, required=False)
     close = pd.Timestamp(observation_end)
+    if close.tzinfo is not None:
+        close = close.tz_convert("UTC").tz_localize(None)
     if (ends < starts).any():
         _fail(end, "the end date is before the start date", table.index[ends < starts])
     if (starts > close).any():
@@ -198,7 +202,7 @@ def survival_table(lifetimes: pd.DataFrame) -> pd.DataFrame:
     if np.any(~np.isfinite(periods) | (periods < 0) | (periods != np.floor(periods))):
         raise DataValidationError("column 'periods': every value must be a whole number of periods >= 0")
     parts = []
-    codes, labels = pd.factorize(cohorts, sort=True)
+    codes, labels = pd.factorize(cohorts, sort=True, use_na_sentinel=False)  # a missing cohort is a cohort
     all_lost = lifetimes["churned"].to_numpy(dtype=bool)
     all_weights = weights.to_numpy(dtype="float64")
     for code, label in enumerate(labels):
