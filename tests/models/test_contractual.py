@@ -147,6 +147,11 @@ def test_expected_value_scales_derl_by_price() -> None:
     assert list(value.columns) == list(VALUE_COLUMNS)
     assert value["value"].iloc[1] == pytest.approx(2 * value["value"].iloc[0], rel=1e-12)
     assert np.all(value["derl_low"] < value["derl"]) and np.all(value["derl"] < value["derl_high"])
+    total, low, high = value.attrs["total"]
+    assert total == pytest.approx(value["value"].sum(), rel=1e-12)
+    # d log(total) is the value-weighted mean of the customers' d log(value): by the triangle inequality and Jensen,
+    # the total's upper bound is at most the sum of theirs.
+    assert low < total < high <= value["value_high"].sum() * (1 + 1e-9)
     # Loyal customers (more renewals) are worth more: their posterior churn probability is lower.
     assert value["derl"].iloc[2] > value["derl"].iloc[0]
 

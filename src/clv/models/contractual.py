@@ -287,14 +287,8 @@ class ContractualModel(Model):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`derl` with a ``level`` delta-method interval: (estimate, low, high), computed once per distinct
         number of renewals. With ``level=None`` the bounds equal the estimate."""
-        self._check_fitted()
-        n = whole_periods(renewals, "renewals")
-        rate = _discount_rate(discount_rate)
-        distinct, inverse = np.unique(n, return_inverse=True)
-        if level is None:
-            estimate = self._derl(self._params(), distinct, rate)
-            return estimate[inverse], estimate[inverse], estimate[inverse]
-        estimate, low, high = self.delta_interval(lambda params: self._derl(params, distinct, rate), level)
+        distinct, inverse, rate = self._derl_inputs(renewals, discount_rate)
+        estimate, low, high = self._distinct_derl(distinct, rate, level)
         return estimate[inverse], low[inverse], high[inverse]
 
     def expected_value(
@@ -304,14 +298,47 @@ class ContractualModel(Model):
 
         Returns a DataFrame with the columns of ``VALUE_COLUMNS``; the value is the expected discounted revenue from
         the next renewal on, in the currency of ``price``, discounted to the date of that renewal (Fader & Hardie
-        2010).
+        2010). ``attrs['total']`` holds the total value with its interval, (total, low, high): the customers share
+        the parameters, so the total's interval is not the sum of theirs.
         """
-        estimate, low, high = self.derl_interval(renewals, discount_rate, level)
+        distinct, inverse, rate = self._derl_inputs(renewals, discount_rate)
         amount = column_or_array(price, "price")
-        if amount.shape != estimate.shape or np.any(amount < 0):
+        if amount.shape != inverse.shape or np.any(amount < 0):
             raise DataValidationError("price must be one non-negative amount per period for each customer")
-        columns = (estimate, low, high, amount * estimate, amount * low, amount * high)
-        return pd.DataFrame(dict(zip(VALUE_COLUMNS, columns, strict=True)))
+        estimate, low, high = self._distinct_derl(distinct, rate, level)
+        columns = [column[inverse] for column in (estimate, low, high)]
+        columns += [amount * column for column in columns]
+        frame = pd.DataFrame(dict(zip(VALUE_COLUMNS, columns, strict=True)))
+        revenue = np.bincount(
+            inverse, weights=amount, minlength=distinct.size
+        )  # price per period by renewals
+        total = self.delta_interval(
+            lambda params: np.atleast_1d(revenue @ self._derl(params, distinct, rate)), level
+        )
+        frame.attrs["total"] = tuple(float(bound[0]) for bound in total)
+        return frame
+
+    def _derl_inputs(self, renewals: ArrayLike, discount_rate: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """Distinct renewals (sorted), each customer's index into them, and the checked discount rate."""
+        self._check_fitted()
+        n = whole_periods(renewals, "renewals")
+        rate = _discount_rate(discount_rate)
+        if n.size and n.max() <= MAX_SERIES_PERIODS:  # counting beats sorting millions of small whole numbers
+            whole = n.astype(np.intp)
+            distinct = np.flatnonzero(np.bincount(whole))
+            position = np.zeros(int(distinct[-1]) + 1, dtype=np.intp)
+            position[distinct] = np.arange(distinct.size)
+            return distinct.astype("float64"), position[whole], rate
+        distinct, inverse = np.unique(n, return_inverse=True)
+        return distinct, inverse, rate
+
+    def _distinct_derl(
+        self, distinct: np.ndarray, rate: float, level: float | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if level is None:
+            estimate = self._derl(self._params(), distinct, rate)
+            return estimate, estimate, estimate
+        return self.delta_interval(lambda params: self._derl(params, distinct, rate), level)
 
     def _derl(self, params: np.ndarray, renewals: np.ndarray, discount_rate: float) -> np.ndarray:
         return self._series_derl(params, renewals, discount_rate)
