@@ -267,7 +267,10 @@ def run_subscriptions(n_customers: int) -> None:
         fitted = ", ".join(
             f"{k} {v:.4f} (se {model.standard_errors_[k]:.4f})" for k, v in model.params_.items()
         )
-        print(f"{name}: {fitted}; LL {model.log_likelihood_:,.1f}; total value {value['value'].sum():,.0f}")
+        total, low, high = value.attrs["total"]
+        print(
+            f"{name}: {fitted}; LL {model.log_likelihood_:,.1f}; total value {total:,.0f} (80 %: {low:,.0f}-{high:,.0f})"
+        )
     print(f"truth: {SUBSCRIPTION_TRUTH}\n\n| step | wall (s) | CPU (s) |\n|---|---:|---:|")
     for step, (wall, cpu) in times.items():
         print(f"| {step} | {wall:.2f} | {cpu:.2f} |")

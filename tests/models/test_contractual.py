@@ -179,16 +179,27 @@ def test_analytic_gradient_matches_finite_differences(
     np.testing.assert_allclose(gradient, numeric, rtol=1e-6)
 
 
-def test_parameter_recovery_and_interval_coverage() -> None:
-    truth = {"alpha": 0.8, "beta": 2.5, "c": 0.7}
+@pytest.mark.parametrize(
+    ("kind", "truth"),
+    [
+        (BetaDiscreteWeibull, {"alpha": 0.8, "beta": 2.5, "c": 0.7}),
+        (ShiftedBetaGeometric, {"alpha": 1.3, "beta": 4.0}),
+    ],
+    ids=["BdW", "sBG"],
+)
+def test_parameter_recovery_and_interval_coverage(
+    kind: type[ShiftedBetaGeometric | BetaDiscreteWeibull], truth: dict[str, float]
+) -> None:
     covered, estimates = [], []
     for seed in range(20):
-        model = BetaDiscreteWeibull().fit(simulate_lifetimes(5000, **truth, max_periods=24, seed=seed))
+        model = kind().fit(simulate_lifetimes(5000, **truth, max_periods=24, seed=seed))
         summary = model.summary(level=0.95)
         estimates.append(summary["estimate"].to_numpy())
         covered.append([summary.loc[n, "lower"] <= v <= summary.loc[n, "upper"] for n, v in truth.items()])
     coverage = np.mean(covered, axis=0)
-    print("95 % interval coverage over 20 seeds (alpha, beta, c):", coverage)
+    print(
+        f"{kind.model_type}: 95 % interval coverage over 20 seeds {dict(zip(truth, coverage, strict=True))}"
+    )
     # 20 seeds: a true 95 % rate gives at least 16/20 with probability 0.997.
     assert np.all(coverage >= 0.8)
     np.testing.assert_allclose(np.mean(estimates, axis=0), list(truth.values()), rtol=0.1)
