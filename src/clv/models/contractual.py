@@ -238,7 +238,7 @@ class ContractualModel(Model):
         return self._survival(self._params(), whole_periods(t, "t"))
 
     def survival_interval(
-        self, t: ArrayLike, level: float = 0.95
+        self, t: ArrayLike, level: float = 0.8
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``S(t)`` with a ``level`` delta-method interval from the parameters' covariance: (estimate, low, high)."""
         self._check_fitted()
