@@ -3,6 +3,7 @@ notes, and the same options meaning the same thing on every command."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -90,3 +91,20 @@ def test_predict_says_why_the_learned_model_is_missing(sample: pd.DataFrame, tmp
 
 def _zero_only(log: pd.DataFrame) -> int:
     return int((log.groupby("customer_id")["amount"].sum() == 0).sum())
+
+
+def test_backtest_tables_keep_every_digit_when_piped(cdnow_files: Path) -> None:
+    arguments = ["backtest", str(cdnow_files / "CDNOW_sample.txt"), "--calibration-end", "1997-09-30"]
+    arguments += ["--holdout-end", "1998-06-30"]
+    piped = runner.invoke(app, arguments)  # CliRunner's stdout is not a terminal
+    assert piped.exit_code == 0, piped.output
+    lines = piped.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("| model"))
+    assert "spearman" in header and "…" not in piped.stdout
+    baseline = next(line for line in lines if line.startswith("| baseline"))
+    assert "e+" not in baseline  # totals in thousands, not in exponent form
+    as_csv = runner.invoke(app, [*arguments, "--format", "csv"])
+    metrics = pd.read_csv(io.StringIO(as_csv.stdout))
+    assert list(metrics["model"])[-1] == "baseline" and metrics["gini"].between(0, 1).all()
+    wrong = runner.invoke(app, [*arguments, "--format", "html"])
+    assert wrong.exit_code == EXIT_BAD_INPUT and "unknown --format 'html'" in wrong.output

@@ -21,7 +21,6 @@ from clv.errors import ConvergenceError, DataValidationError, ModelFileError
 
 if TYPE_CHECKING:
     import pandas as pd
-    from rich.table import Table
 
     from clv.data import CleaningReport, Transactions
 
@@ -142,13 +141,47 @@ def write(frame: pd.DataFrame, output: Path) -> None:
     write_table(frame, output)
 
 
-def table(frame: pd.DataFrame, title: str) -> Table:
-    """``frame`` as a Rich table (numbers to four significant digits)."""
-    from rich.table import Table
+TableFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="How to print the table on stdout: table (Rich, for a terminal), markdown (full values) or csv. "
+        "Default: table in a terminal, markdown when piped.",
+    ),
+]
+TABLE_FORMATS = ("table", "markdown", "csv")
 
-    shown = Table(title=title)
-    for column in frame.columns:
-        shown.add_column(str(column))
-    for row in frame.itertuples(index=False):
-        shown.add_row(*[f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row])
-    return shown
+
+def show_table(frame: pd.DataFrame, title: str, table_format: str | None = None) -> None:
+    """Print a result table on stdout: a Rich table in a terminal; full values as Markdown (or CSV) when piped to a
+    file or asked for, so no cell is cut to fit a width."""
+    chosen = table_format or ("table" if sys.stdout.isatty() else "markdown")
+    if chosen not in TABLE_FORMATS:
+        raise DataValidationError(f"unknown --format {chosen!r}: use {', '.join(TABLE_FORMATS)}")
+    if chosen == "csv":
+        typer.echo(frame.to_csv(index=False), nl=False)
+    elif chosen == "markdown":
+        rows = [[_cell(value, full=True) for value in row] for row in frame.itertuples(index=False)]
+        lines = [f"**{title}**", "", "| " + " | ".join(map(str, frame.columns)) + " |"]
+        lines += ["|" + "---|" * len(frame.columns)] + ["| " + " | ".join(row) + " |" for row in rows]
+        typer.echo("\n".join(lines))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        shown = Table(title=title)
+        for column in frame.columns:
+            shown.add_column(str(column))
+        for row in frame.itertuples(index=False):
+            shown.add_row(*[escape(_cell(value, full=False)) for value in row])
+        Console().print(shown)
+
+
+def _cell(value: object, full: bool) -> str:
+    """A number for people: thousands separated from 1,000 up (no exponent), else 4 significant digits (6 with
+    ``full``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if abs(value) >= 1000:
+        return f"{value:,.0f}" if not full else f"{value:,.2f}"
+    return f"{value:.6g}" if full else f"{value:.4g}"

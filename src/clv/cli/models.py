@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from clv.cli.common import ColumnMap, console, emit, exit_codes, load_log, table
+from clv.cli.common import ColumnMap, TableFormat, console, emit, exit_codes, load_log, show_table
 
 
 def fit(
@@ -16,6 +16,7 @@ def fit(
         Path, typer.Option("--models-dir", "--output", "-o", help="Folder for the fitted models (JSON).")
     ] = Path("models"),
     column_map: ColumnMap = None,
+    table_format: TableFormat = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
     """Fit and compare the purchase models (BG/NBD, Pareto/NBD, MBG/NBD; time in weeks) and save them as JSON."""
@@ -38,8 +39,8 @@ def fit(
                 }
             )
         else:
-            console.print(
-                table(comparison.table.reset_index().drop(columns="note"), f"best: {comparison.best}")
+            show_table(
+                comparison.table.reset_index().drop(columns="note"), f"best: {comparison.best}", table_format
             )
 
 
@@ -48,6 +49,7 @@ def backtest(
     calibration_end: Annotated[str, typer.Option(help="Last day the models see (YYYY-MM-DD).")],
     holdout_end: Annotated[str, typer.Option(help="Last day of the holdout (YYYY-MM-DD).")],
     column_map: ColumnMap = None,
+    table_format: TableFormat = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Score every model (and the ensemble and a baseline) on a holdout period no model saw."""
@@ -66,4 +68,4 @@ def backtest(
                 }
             )
         else:
-            console.print(table(metrics.reset_index(), f"backtest {calibration_end} -> {holdout_end}"))
+            show_table(metrics.reset_index(), f"backtest {calibration_end} -> {holdout_end}", table_format)
