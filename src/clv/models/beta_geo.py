@@ -197,7 +197,7 @@ SINGULAR_GAP = 1e-6  # closer than this to a = 1 or a + b = 1, the closed form i
 
 
 def _expected_given_posterior(
-    shape: np.ndarray, scale: np.ndarray, a: float, b: np.ndarray, t: float | np.ndarray
+    shape: np.ndarray, scale: np.ndarray, a: float | np.ndarray, b: np.ndarray, t: float | np.ndarray
 ) -> np.ndarray:
     """``E[(1 - exp(-lambda p t)) / p]`` for ``lambda ~ Gamma(shape, scale)``, ``p ~ Beta(a, b)``: the expected
     purchases in ``t`` of a customer who is active now (Fader, Hardie & Lee 2005, eqs. 9 and 10):
@@ -208,8 +208,20 @@ def _expected_given_posterior(
     (possible when ``a + b < 1``); within 1e-6 of either it is interpolated linearly between points 2e-6 away on
     both sides, which is accurate to about 1e-11. For ``a + b < 1`` the hypergeometric function may be negative, so the bracket is then
     formed without logarithms.
+    ``a`` may be one value per customer (models with covariates).
     """
-    if abs(a - 1.0) < SINGULAR_GAP:
+    if np.ndim(a) > 0:
+        a = np.asarray(a, dtype="float64")
+        near_one = np.abs(a - 1.0) < SINGULAR_GAP
+        if near_one.any():
+            low, high = np.full_like(a, 1.0 - 2 * SINGULAR_GAP), np.full_like(a, 1.0 + 2 * SINGULAR_GAP)
+            share = (a - low) / (high - low)
+            interpolated = (1 - share) * _expected_given_posterior(shape, scale, low, b, t) + share * (
+                _expected_given_posterior(shape, scale, high, b, t)
+            )
+            regular = _expected_given_posterior(shape, scale, np.where(near_one, high, a), b, t)
+            return np.where(near_one, interpolated, regular)
+    elif abs(a - 1.0) < SINGULAR_GAP:
         low, high = 1.0 - 2 * SINGULAR_GAP, 1.0 + 2 * SINGULAR_GAP
         share = (a - low) / (high - low)
         return (1 - share) * _expected_given_posterior(shape, scale, low, b, t) + share * (

@@ -205,11 +205,16 @@ class ParetoNBD(PurchaseModel):
         return (survive + inside).reshape(n_arr.shape)
 
 
-def _expected_active_time(s: float, scale: np.ndarray | float, t: np.ndarray) -> np.ndarray:
+def _expected_active_time(s: float | np.ndarray, scale: np.ndarray | float, t: np.ndarray) -> np.ndarray:
     """E[min(t, L)] for a Lomax lifetime ``L`` with shape ``s`` and scale ``scale``: ``scale/(s-1) (1 - (scale/(scale+t))^(s-1))``,
-    written with expm1/log1p so that ``s`` near 1 (where it tends to ``scale log(1 + t/scale)``) stays exact."""
+    written with expm1/log1p so that ``s`` near 1 (where it tends to ``scale log(1 + t/scale)``) stays exact.
+    ``s`` may be one value per customer (models with covariates)."""
     log_ratio = np.log1p(np.asarray(t, dtype="float64") / scale)
     shape = s - 1.0
+    if np.ndim(shape) > 0:
+        near_one = np.abs(shape) < 1e-8
+        safe = np.where(near_one, 1.0, shape)
+        return np.where(near_one, scale * log_ratio, scale * -np.expm1(-safe * log_ratio) / safe)
     if abs(shape) < 1e-8:
         return scale * log_ratio
     return scale * -np.expm1(-shape * log_ratio) / shape
