@@ -15,14 +15,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
+from clv.errors import DataValidationError
 from clv.models.base import ArrayLike
+from clv.models.covariate_rows import beta_geo_rows
+from clv.models.covariates import CovariatePurchaseModel, Processes
 from clv.models.histories import Histories
-from clv.models.purchase import PurchaseModel, log_mixture, purchase_inputs
+from clv.models.purchase import log_mixture, purchase_inputs
 
 
-class BetaGeo(PurchaseModel):
+class BetaGeo(CovariatePurchaseModel):
     """BG/NBD purchase model: Poisson purchases while active, dropout after each repeat purchase.
 
     While active a customer buys at rate ``lambda ~ Gamma(r, alpha)`` per time unit; after each repeat purchase they
@@ -68,6 +72,33 @@ class BetaGeo(PurchaseModel):
     model_type: ClassVar[str] = "BG/NBD"
     # 0 for BG/NBD; 1 for MBG/NBD, where a customer may drop out right after the first purchase.
     dropout_shift: ClassVar[int] = 0
+    effect_phrases: ClassVar[dict[str, str]] = {
+        "purchase": "buy {m:.2f}x as often",
+        "dropout": "have the dropout Beta(a, b) with a and b {m:.2f}x (same mean dropout probability, "
+        "spread 1/{m:.2f}x as wide)",
+        "dropout_a": "have a {m:.2f}x (a above 1x raises the dropout probability)",
+        "dropout_b": "have b {m:.2f}x (b above 1x lowers the dropout probability)",
+    }
+
+    def _covariate_processes(self, dropout_form: str) -> Processes:
+        """``alpha_i = alpha_0 exp(-g_p' z)``; ``a_i = a_0 exp(g_d' z)``, ``b_i = b_0 exp(g_d' z)`` (shared, as
+        CLVTools' ``bgnbd_staticcov_LL_ind``) or with ``g_a``, ``g_b`` (separate)."""
+        if dropout_form == "shared":
+            return {"purchase": ((1, -1.0),), "dropout": ((2, 1.0), (3, 1.0))}
+        if dropout_form == "separate":
+            return {"purchase": ((1, -1.0),), "dropout_a": ((2, 1.0),), "dropout_b": ((3, 1.0),)}
+        raise DataValidationError(f"dropout_form must be 'shared' or 'separate'; got {dropout_form!r}")
+
+    def _rows_log_likelihood(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray, gradient: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        r = float(params[0, 0]) if params.size else 1.0
+        return beta_geo_rows(
+            r, params[:, 1], params[:, 2], params[:, 3], x, t_x, age, self.dropout_shift, gradient
+        )
+
+    def _rows_alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
+        return self._alive(params.T, x, t_x, age)
 
     def _history_log_likelihood(
         self, log_params: np.ndarray, histories: Histories, gradient: bool
@@ -119,9 +150,13 @@ class BetaGeo(PurchaseModel):
         )
         return terms, np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
-    def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, covariates: pd.DataFrame | None = None
+    ) -> np.ndarray:
         """Probability that each customer is still active at the observation end (Fader, Hardie & Lee 2005,
         eq. 11). The closed form is cheap, so it is evaluated per customer without grouping into histories."""
+        if self.covariates_ is not None or covariates is not None:
+            return super().probability_alive(frequency, recency, T, covariates)
         params = self._params()
         x, t_x, age, _ = purchase_inputs(frequency, recency, T)
         return self._alive(params, x, t_x, age)
@@ -165,6 +200,7 @@ class BetaGeo(PurchaseModel):
         ``P(X = n) = P(N = n) P(J > n) + P(N >= n) P(J = n)``, each averaged over ``p ~ Beta(a, b)``.
         """
         self._check_fitted()
+        self._check_no_covariates("probability_of_purchases")
         r, alpha, a, b = self._params()
         k = self.dropout_shift
         n_arr, t_arr = np.broadcast_arrays(np.asarray(n, dtype="float64"), np.asarray(t, dtype="float64"))
@@ -214,14 +250,14 @@ def _expected_given_posterior(
         a = np.asarray(a, dtype="float64")
         near_one = np.abs(a - 1.0) < SINGULAR_GAP
         if near_one.any():
-            low, high = np.full_like(a, 1.0 - 2 * SINGULAR_GAP), np.full_like(a, 1.0 + 2 * SINGULAR_GAP)
-            share = (a - low) / (high - low)
-            interpolated = (1 - share) * _expected_given_posterior(shape, scale, low, b, t) + share * (
-                _expected_given_posterior(shape, scale, high, b, t)
+            below, above = np.full_like(a, 1.0 - 2 * SINGULAR_GAP), np.full_like(a, 1.0 + 2 * SINGULAR_GAP)
+            weight = (a - below) / (above - below)
+            interpolated = (1 - weight) * _expected_given_posterior(shape, scale, below, b, t) + weight * (
+                _expected_given_posterior(shape, scale, above, b, t)
             )
-            regular = _expected_given_posterior(shape, scale, np.where(near_one, high, a), b, t)
+            regular = _expected_given_posterior(shape, scale, np.where(near_one, above, a), b, t)
             return np.where(near_one, interpolated, regular)
-    elif abs(a - 1.0) < SINGULAR_GAP:
+    elif abs(float(a) - 1.0) < SINGULAR_GAP:
         low, high = 1.0 - 2 * SINGULAR_GAP, 1.0 + 2 * SINGULAR_GAP
         share = (a - low) / (high - low)
         return (1 - share) * _expected_given_posterior(shape, scale, low, b, t) + share * (

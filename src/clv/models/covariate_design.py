@@ -9,7 +9,7 @@ levels) is stored with the model so that predictions and saved models encode new
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from clv.errors import DataValidationError, ModelFileError
 ID_COLUMN = "customer_id"
 
 
-def _shown(values: Sequence[Any]) -> str:
+def _shown(values: Sequence[Any] | pd.Index | np.ndarray) -> str:
     listed = ", ".join(str(v) for v in list(values)[:5])
     return listed + (f" and {len(values) - 5:,} more" if len(values) > 5 else "")
 
@@ -88,8 +88,10 @@ class CovariateEncoding:
             _check_complete(column, name)
             if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
                 kinds[name] = "numeric"
-            elif isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(column) or (
-                pd.api.types.is_string_dtype(column)
+            elif (
+                isinstance(column.dtype, pd.CategoricalDtype)
+                or pd.api.types.is_object_dtype(column)
+                or (pd.api.types.is_string_dtype(column))
             ):
                 kinds[name] = "categorical"
                 found = sorted({str(v) for v in column})
@@ -204,7 +206,7 @@ class CoefficientLayout:
         features: Sequence[str],
         feature_column: dict[str, str],
         processes: dict[str, tuple[tuple[int, float], ...]],
-        columns_of: dict[str, Sequence[str]],
+        columns_of: Mapping[str, Sequence[str]],
         constrain_equal: Sequence[str],
         fixed: Sequence[str] = (),
     ) -> CoefficientLayout:
@@ -230,7 +232,9 @@ class CoefficientLayout:
                     n_free += 1
         return cls(tuple(entries), dict(processes), n_free)
 
-    def log_offsets(self, design: np.ndarray, features: Sequence[str], coefficients: np.ndarray) -> np.ndarray:
+    def log_offsets(
+        self, design: np.ndarray, features: Sequence[str], coefficients: np.ndarray
+    ) -> np.ndarray:
         """Per customer and base parameter (customers x 4): ``log param_i - log param_0``."""
         offsets = np.zeros((design.shape[0], 4))
         position = {name: i for i, name in enumerate(features)}

@@ -45,7 +45,9 @@ def beta_geo_rows(
     log_beta_ab = betaln(a, b)
     log_alpha_age, log_alpha_recency = np.log(alpha + age), np.log(alpha + t_x)
     log_a1 = betaln(a, b_first) - log_beta_ab - (r + x) * log_alpha_age
-    log_a2 = np.where(has_second, betaln(a + 1, b_second) - log_beta_ab, -np.inf) - (r + x) * log_alpha_recency
+    log_a2 = (
+        np.where(has_second, betaln(a + 1, b_second) - log_beta_ab, -np.inf) - (r + x) * log_alpha_recency
+    )
     log_sum, second = log_mixture(log_a1, log_a2)
     terms = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + log_sum
     if not gradient:
@@ -56,7 +58,9 @@ def beta_geo_rows(
     second_a = np.where(has_second, digamma(a + 1) - digamma(a + 1 + b_second), 0.0)
     second_b = np.where(has_second, digamma(b_second) - digamma(a + 1 + b_second), 0.0)
     d_a = first * (digamma(a) - digamma(a + b_first)) + second * second_a - (digamma(a) - digamma(a + b))
-    d_b = first * (digamma(b_first) - digamma(a + b_first)) + second * second_b - (digamma(b) - digamma(a + b))
+    d_b = (
+        first * (digamma(b_first) - digamma(a + b_first)) + second * second_b - (digamma(b) - digamma(a + b))
+    )
     return terms, np.column_stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
 

@@ -123,7 +123,10 @@ def tail_integrals(
         other_inverse = np.einsum("ij,ij->i", weight, decay / (1.0 + other_ratio)) / (c + t0)[owner]
         if per_level:
             on_alpha = alpha_is_base[owner]
-            alpha_log, beta_log = np.where(on_alpha, base_log, other_log), np.where(on_alpha, other_log, base_log)
+            alpha_log, beta_log = (
+                np.where(on_alpha, base_log, other_log),
+                np.where(on_alpha, other_log, base_log),
+            )
             alpha_inverse = np.where(on_alpha, base_inverse, other_inverse)
             beta_inverse = np.where(on_alpha, other_inverse, base_inverse)
             log_alpha, log_beta = np.log(alpha_segment)[owner], np.log(beta_segment)[owner]

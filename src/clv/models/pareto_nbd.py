@@ -25,12 +25,15 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import digamma, gammaln
 
+from clv.errors import DataValidationError
+from clv.models.covariate_rows import pareto_rows
+from clv.models.covariates import CovariatePurchaseModel, Processes
 from clv.models.histories import Histories
 from clv.models.pareto_integral import tail_integrals
-from clv.models.purchase import PurchaseModel, log_mixture
+from clv.models.purchase import log_mixture
 
 
-class ParetoNBD(PurchaseModel):
+class ParetoNBD(CovariatePurchaseModel):
     """Pareto/NBD purchase model: Poisson purchases while alive, exponential lifetimes, gamma heterogeneity in both.
 
     Purchase rate ``lambda ~ Gamma(r, alpha)`` and dropout rate ``mu ~ Gamma(s, beta)``, both per time unit (the
@@ -77,6 +80,34 @@ class ParetoNBD(PurchaseModel):
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     model_type: ClassVar[str] = "Pareto/NBD"
     time_scale_params: ClassVar[tuple[str, ...]] = ("alpha", "beta")
+    effect_phrases: ClassVar[dict[str, str]] = {
+        "purchase": "buy {m:.2f}x as often",
+        "dropout": "drop out {m:.2f}x as fast",
+    }
+
+    def _covariate_processes(self, dropout_form: str) -> Processes:
+        """``alpha_i = alpha_0 exp(-g_p' z)``, ``beta_i = beta_0 exp(-g_d' z)`` (CLVTools' ``pnbd_staticcov``)."""
+        if dropout_form != "shared":
+            raise DataValidationError(
+                "dropout_form='separate' is for BG/NBD and MBG/NBD (a and b); Pareto/NBD's dropout has one "
+                "covariate-dependent parameter, beta"
+            )
+        return {"purchase": ((1, -1.0),), "dropout": ((3, -1.0),)}
+
+    def _rows_log_likelihood(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray, gradient: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        if not params.size:
+            return np.zeros(0), np.zeros((0, 4)) if gradient else None
+        terms, grad, _ = pareto_rows(
+            params[0, 0], params[:, 1], params[0, 2], params[:, 3], x, t_x, age, gradient
+        )
+        return terms, grad
+
+    def _rows_alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
+        if not params.size:
+            return np.zeros(0)
+        return pareto_rows(params[0, 0], params[:, 1], params[0, 2], params[:, 3], x, t_x, age, False)[2]
 
     def _history_log_likelihood(
         self, log_params: np.ndarray, histories: Histories, gradient: bool
@@ -179,6 +210,7 @@ class ParetoNBD(PurchaseModel):
         model: ``S(t) NBD(n; t) + integral_0^t f(tau) NBD(n; tau) dtau``, by Gauss-Legendre quadrature.
         """
         self._check_fitted()
+        self._check_no_covariates("probability_of_purchases")
         r, alpha, s, beta = self._params()
         n_arr, t_arr = np.broadcast_arrays(np.asarray(n, dtype="float64"), np.asarray(t, dtype="float64"))
         n_flat, t_flat = n_arr.reshape(-1), t_arr.reshape(-1)
@@ -215,6 +247,6 @@ def _expected_active_time(s: float | np.ndarray, scale: np.ndarray | float, t: n
         near_one = np.abs(shape) < 1e-8
         safe = np.where(near_one, 1.0, shape)
         return np.where(near_one, scale * log_ratio, scale * -np.expm1(-safe * log_ratio) / safe)
-    if abs(shape) < 1e-8:
+    if abs(float(shape)) < 1e-8:
         return scale * log_ratio
     return scale * -np.expm1(-shape * log_ratio) / shape

@@ -1,0 +1,524 @@
+"""Time-invariant covariates for the continuous-time purchase models (BG/NBD, MBG/NBD, Pareto/NBD).
+
+Fader, P. S. & Hardie, B. G. S. (2007), "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD
+models", http://www.brucehardie.com/notes/019/; the parameterisation of CLVTools (Meierer, M., Naef, J. &
+Bachmann, P., R package CLVTools, ``bgnbd_staticcov_LL_ind`` and ``pnbd_staticcov_LL_ind``). With ``z_i`` customer
+``i``'s covariates (numeric as given; categories one-hot against their first sorted level):
+
+* purchase process (all three models): ``alpha_i = alpha_0 exp(-gamma_purchase' z_i)``, so a positive coefficient
+  means more purchases (the mean rate ``r / alpha_i`` is multiplied by ``exp(gamma)`` per unit of ``z``);
+* Pareto/NBD dropout: ``beta_i = beta_0 exp(-gamma_dropout' z_i)`` (the mean dropout rate ``s / beta_i`` is
+  multiplied by ``exp(gamma)``);
+* BG/NBD and MBG/NBD dropout, ``dropout_form="shared"`` (CLVTools): ``a_i = a_0 exp(gamma_dropout' z_i)`` and
+  ``b_i = b_0 exp(gamma_dropout' z_i)`` with one coefficient, which keeps the mean dropout probability
+  ``a / (a + b)`` and concentrates the Beta distribution around it; ``dropout_form="separate"``:
+  ``a_i = a_0 exp(gamma_a' z_i)``, ``b_i = b_0 exp(gamma_b' z_i)`` with a coefficient each.
+
+``r`` and ``s`` are common to all customers. The coefficients are estimated with the base parameters by maximum
+likelihood (optionally L2-penalised: ``LL - penalty * sum(gamma^2)``) with the analytic gradient, chained from
+each row's gradient with respect to its own log-parameters (:mod:`clv.models.covariate_rows`). Rows with the same
+(frequency, recency, T, covariates) are grouped. Numeric covariates are divided by their standard deviation while
+optimising (coefficients are reported per unit of the covariate). Standard errors come from the Hessian of the
+unpenalised log-likelihood.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Literal, Self
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from clv.errors import DataValidationError
+from clv.models.base import ArrayLike, _checksum, compress, fingerprint, quadratic_forms, single_blas_thread
+from clv.models.covariate_design import CoefficientLayout, CovariateEncoding, align_covariates
+from clv.models.histories import Histories
+from clv.models.purchase import PurchaseModel, fit_inputs, purchase_inputs, time_scale
+
+Processes = dict[str, tuple[tuple[int, float], ...]]
+
+
+@dataclass(frozen=True)
+class CovariateRows:
+    """Distinct (frequency, recency, T, covariates) rows with weights: the data of a fit with covariates."""
+
+    frequency: np.ndarray
+    recency: np.ndarray
+    age: np.ndarray
+    weights: np.ndarray
+    design: np.ndarray  # rows x features, each feature divided by its scale
+    features: tuple[str, ...]
+    layout: CoefficientLayout
+    penalty_weights: np.ndarray  # per free coefficient, on the scaled coefficients
+
+    def rescaled(self, factor: float) -> CovariateRows:
+        return replace(self, recency=self.recency / factor, age=self.age / factor)
+
+
+@dataclass(frozen=True)
+class CovariateFit:
+    """The covariate part of a fitted model: encoding, layout, coefficients (per unit of each feature) and the
+    covariance of (log base parameters, coefficients)."""
+
+    encoding: CovariateEncoding
+    layout: CoefficientLayout
+    coefficients: np.ndarray
+    covariance: np.ndarray
+    fixed: tuple[str, ...]
+    penalty: float
+    dropout_form: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "encoding": self.encoding.to_dict(),
+            "layout": self.layout.to_dict(),
+            "coefficients": self.coefficients.tolist(),
+            "covariance": self.covariance.tolist(),
+            "fixed": list(self.fixed),
+            "penalty": self.penalty,
+            "dropout_form": self.dropout_form,
+        }
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> CovariateFit:
+        from clv.errors import ModelFileError
+
+        try:
+            layout = CoefficientLayout.from_dict(payload["layout"])
+            coefficients = np.asarray(payload["coefficients"], dtype="float64").reshape(-1)
+            covariance = np.asarray(payload["covariance"], dtype="float64")
+            fit = cls(
+                CovariateEncoding.from_dict(payload["encoding"]),
+                layout,
+                coefficients,
+                covariance,
+                tuple(str(f) for f in payload["fixed"]),
+                float(payload["penalty"]),
+                str(payload["dropout_form"]),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFileError(f"the model file's covariates are incomplete: {error}") from error
+        size = 4 + layout.n_free
+        if coefficients.size != layout.n_free or covariance.shape != (size, size):
+            raise ModelFileError("the model file's covariate coefficients or covariance have the wrong size")
+        if not (np.all(np.isfinite(coefficients)) and np.all(np.isfinite(covariance))):
+            raise ModelFileError("the model file's covariate coefficients or covariance are not finite")
+        return fit
+
+
+class CovariatePurchaseModel(PurchaseModel):
+    """A purchase model that may take time-invariant covariates (see the module docstring for the form).
+
+    Subclasses say which base parameters each process acts on (:meth:`_covariate_processes`), how each process's
+    multiplier reads (``effect_phrases``), and give the per-row likelihood and P(alive) with per-customer parameters.
+    Without covariates everything is exactly the model without them.
+    """
+
+    effect_phrases: ClassVar[dict[str, str]] = {}
+    covariates_: CovariateFit | None = None
+
+    # --- per model ----------------------------------------------------------------------------------------------
+    def _covariate_processes(self, dropout_form: str) -> Processes:
+        raise NotImplementedError
+
+    def _rows_log_likelihood(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray, gradient: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Log-likelihood per row with per-row parameters (rows x 4) and its gradient w.r.t. their logarithms."""
+        raise NotImplementedError
+
+    def _rows_alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # --- fitting ------------------------------------------------------------------------------------------------
+    @single_blas_thread
+    def fit(
+        self,
+        frequency: ArrayLike | pd.DataFrame,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+        *,
+        covariates: pd.DataFrame | None = None,
+        covariates_purchase: Sequence[str] | None = None,
+        covariates_dropout: Sequence[str] | None = None,
+        penalty: float = 0.0,
+        constrain_equal: Sequence[str] = (),
+        dropout_form: Literal["shared", "separate"] = "shared",
+    ) -> Self:
+        """Maximum-likelihood fit on per-customer (frequency, recency, T), optionally with covariates.
+
+        Parameters
+        ----------
+        frequency, recency, T, weights
+            As for the model without covariates (a summary DataFrame, or arrays in one time unit).
+        covariates : DataFrame, optional
+            One row per customer, matched to the summary by a ``customer_id`` column or the index (by position
+            when the customers come as arrays). Numeric, boolean or categorical (text) columns.
+        covariates_purchase, covariates_dropout : list of str, optional
+            The columns that enter the purchase and the dropout process (default: all columns in both).
+        penalty : float, default 0
+            ``lambda`` of the L2 penalty: the fit maximises ``LL - lambda * sum(coefficient ** 2)``.
+        constrain_equal : list of str
+            Columns whose coefficient is the same in both processes (they must enter both).
+        dropout_form : {"shared", "separate"}
+            BG/NBD and MBG/NBD only: one dropout coefficient on both ``a`` and ``b`` (CLVTools), or one each.
+        """
+        options = (covariates_purchase, covariates_dropout)
+        if covariates is None:
+            if (
+                any(o is not None for o in options)
+                or penalty
+                or len(constrain_equal)
+                or dropout_form != "shared"
+            ):
+                raise DataValidationError(
+                    "covariates_purchase, covariates_dropout, penalty, constrain_equal and dropout_form need "
+                    "covariates=..."
+                )
+            self.covariates_ = None
+            return super().fit(frequency, recency, T, weights)
+        if not (np.isfinite(penalty) and penalty >= 0):
+            raise DataValidationError(f"penalty must be a finite number >= 0; got {penalty!r}")
+        x, t_x, age, unit, w = fit_inputs(frequency, recency, T, weights)
+        frame = frequency if isinstance(frequency, pd.DataFrame) else None
+        encoding = CovariateEncoding.learn(align_covariates(covariates, frame, x.size))
+        design = encoding.matrix(align_covariates(covariates, frame, x.size))
+        features = encoding.features
+        processes = self._covariate_processes(dropout_form)
+        purchase = _chosen(covariates_purchase, encoding.columns, "covariates_purchase")
+        dropout = _chosen(covariates_dropout, encoding.columns, "covariates_dropout")
+        not_both = [c for c in constrain_equal if c not in purchase or c not in dropout]
+        if not_both:
+            raise DataValidationError(
+                f"constrain_equal columns must enter both processes; not so for {', '.join(map(str, not_both))}"
+            )
+        used = w > 0
+        spread = design[used].std(axis=0) if design.size else np.zeros(0)
+        fixed = tuple(f for f, sd in zip(features, spread, strict=True) if sd == 0)
+        if fixed:
+            warnings.warn(
+                f"covariate feature(s) {', '.join(fixed)} are constant over the customers: their effect cannot be "
+                "estimated apart from the base parameters, so they get no coefficient",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        columns_of = {p: purchase if p == "purchase" else dropout for p in processes}
+        feature_column = {f: encoding.feature_column(f) for f in features}
+        layout = CoefficientLayout.build(
+            features, feature_column, processes, columns_of, constrain_equal, fixed
+        )
+        scales = np.where(spread > 0, spread, 1.0)
+        free_scale = np.ones(layout.n_free)
+        for _, feature, index in layout.entries:
+            free_scale[index] = scales[features.index(feature)]
+        unique, summed, _ = compress(x, t_x, age, *(design / scales).T, weights=w)
+        histories = Histories.from_customers(x, t_x, age, w)
+        factor = time_scale(histories)
+        base_start, _, _ = self._maximise(histories.rescaled(factor))
+        rows = CovariateRows(
+            frequency=unique[0],
+            recency=unique[1],
+            age=unique[2],
+            weights=summed,
+            design=np.column_stack(unique[3:]) if features else np.zeros((summed.size, 0)),
+            features=features,
+            layout=layout,
+            penalty_weights=penalty / free_scale**2,
+        )
+        start = np.concatenate([base_start, np.zeros(layout.n_free)])
+        scaled_theta, converged, message = self._maximise(rows.rescaled(factor), start)
+        theta = np.concatenate([self.unscale_time(scaled_theta[:4], factor), scaled_theta[4:]])
+        covariance = self._theta_covariance(theta, rows)
+        jacobian = np.concatenate([np.ones(4), 1.0 / free_scale])
+        self._set_base(theta[:4], covariance[:4, :4], rows)
+        self.log_likelihood_ = float(self._log_likelihood(theta, rows, gradient=False)[0])
+        self.covariates_ = CovariateFit(
+            encoding,
+            layout,
+            theta[4:] / free_scale,
+            covariance * np.outer(jacobian, jacobian),
+            fixed,
+            float(penalty),
+            dropout_form,
+        )
+        self.converged_ = converged
+        self.optimizer_message_ = message
+        self.time_unit_ = unit
+        self.data_fingerprint_ = fingerprint(x, t_x, age, w, *design.T)
+        return self
+
+    def _log_likelihood(
+        self, log_params: np.ndarray, data: Any, gradient: bool
+    ) -> tuple[float, np.ndarray | None]:
+        if not isinstance(data, CovariateRows):
+            return super()._log_likelihood(log_params, data, gradient)
+        offsets = data.layout.log_offsets(data.design, data.features, log_params[4:])
+        params = np.exp(log_params[:4] + offsets)
+        terms, row_gradient = self._rows_log_likelihood(
+            params, data.frequency, data.recency, data.age, gradient
+        )
+        total = float(data.weights @ terms)
+        if row_gradient is None:
+            return total, None
+        weighted = row_gradient * data.weights[:, None]
+        coefficient_gradient = data.layout.chain(data.design, data.features, weighted)
+        return total, np.concatenate([weighted.sum(axis=0), coefficient_gradient])
+
+    def _objective(self, log_params: np.ndarray, data: Any) -> tuple[float, np.ndarray]:
+        """As the model's, plus the covariate penalty; the L2 penalty on log-parameters acts on the base four."""
+        if not isinstance(data, CovariateRows):
+            return super()._objective(log_params, data)
+        with np.errstate(all="ignore"):
+            total, grad = self._log_likelihood(log_params, data, gradient=True)
+        assert grad is not None
+        count = float(data.weights.sum())
+        base, coefficients = log_params[:4], log_params[4:]
+        value = -total / count + self.l2_penalty * float(base @ base)
+        value += float(data.penalty_weights @ coefficients**2) / count
+        penalty_gradient = np.concatenate(
+            [2.0 * self.l2_penalty * base, 2.0 * data.penalty_weights * coefficients / count]
+        )
+        grad = -grad / count + penalty_gradient
+        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+            return 1e100, np.zeros_like(log_params)
+        return value, grad
+
+    def _theta_covariance(self, theta: np.ndarray, rows: CovariateRows) -> np.ndarray:
+        """Inverse Hessian of the unpenalised negative log-likelihood (forward differences of its gradient)."""
+        step = 1e-5
+
+        def gradient(at: np.ndarray) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                grad = self._log_likelihood(at, rows, gradient=True)[1]
+            assert grad is not None
+            return -grad
+
+        base = gradient(theta)
+        hessian = np.column_stack([(gradient(theta + step * e) - base) / step for e in np.eye(theta.size)])
+        hessian = (hessian + hessian.T) / 2.0
+        try:
+            covariance = np.linalg.inv(hessian)
+        except np.linalg.LinAlgError:
+            covariance = np.linalg.pinv(hessian)
+        if not np.all(np.isfinite(covariance)) or np.any(np.diag(covariance) < 0):
+            covariance = np.linalg.pinv(hessian)
+        return (covariance + covariance.T) / 2.0
+
+    def _set_base(self, log_params: np.ndarray, covariance_log: np.ndarray, rows: CovariateRows) -> None:
+        params = np.exp(log_params)
+        self.log_params_ = log_params
+        self.params_ = {name: float(v) for name, v in zip(self.param_names, params, strict=True)}
+        self.covariance_log_ = covariance_log
+        self.covariance_ = covariance_log * np.outer(params, params)
+        self.standard_errors_ = {
+            name: float(np.sqrt(max(self.covariance_[i, i], 0.0))) for i, name in enumerate(self.param_names)
+        }
+        self.n_customers_ = round(float(rows.weights.sum()))
+
+    # --- fitted state -------------------------------------------------------------------------------------------
+    @property
+    def n_coefficients(self) -> int:
+        """Number of estimated covariate coefficients (0 without covariates)."""
+        return self.covariates_.layout.n_free if self.covariates_ is not None else 0
+
+    @property
+    def aic_(self) -> float:
+        """Akaike information criterion, 2k - 2 LL (k counts the covariate coefficients)."""
+        self._check_fitted()
+        return 2.0 * (self.n_params + self.n_coefficients) - 2.0 * self.log_likelihood_
+
+    @property
+    def bic_(self) -> float:
+        """Bayesian information criterion, k ln(n) - 2 LL (k counts the covariate coefficients)."""
+        self._check_fitted()
+        k = self.n_params + self.n_coefficients
+        return k * np.log(max(self.n_customers_, 1)) - 2.0 * self.log_likelihood_
+
+    @property
+    def coefficients_(self) -> pd.DataFrame:
+        """The covariate coefficients: process, covariate (feature), reference level, coefficient, standard error,
+        z, two-sided p-value and the effect in words (``exp(coefficient)`` as a multiplier)."""
+        from clv.models.covariate_table import coefficient_table
+
+        self._check_fitted()
+        if self.covariates_ is None:
+            raise DataValidationError(f"this {type(self).__name__} was fitted without covariates")
+        return coefficient_table(self.covariates_, self.effect_phrases)
+
+    def _check_no_covariates(self, method: str) -> None:
+        if self.covariates_ is not None:
+            raise DataValidationError(
+                f"{method} describes one randomly chosen customer; this {type(self).__name__} was fitted with "
+                "covariates, whose customers differ: it is not available for it"
+            )
+
+    def _theta(self) -> np.ndarray:
+        assert self.covariates_ is not None
+        return np.concatenate([self.log_params_, self.covariates_.coefficients])
+
+    def _customer_rows(
+        self,
+        frequency: ArrayLike | pd.DataFrame,
+        recency: ArrayLike | None,
+        T: ArrayLike | None,
+        covariates: Any,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(x, t_x, T, design) of the customers for a model with covariates; None for a model without."""
+        self._check_fitted()
+        if self.covariates_ is None:
+            if covariates is not None:
+                raise DataValidationError(f"this {type(self).__name__} was fitted without covariates")
+            return None
+        if covariates is None:
+            raise DataValidationError(
+                f"this {type(self).__name__} was fitted with covariates "
+                f"({', '.join(self.covariates_.encoding.columns)}): pass covariates=... for the customers"
+            )
+        x, t_x, age, _ = purchase_inputs(frequency, recency, T)
+        frame = frequency if isinstance(frequency, pd.DataFrame) else None
+        design = self.covariates_.encoding.matrix(align_covariates(covariates, frame, x.size))
+        return x, t_x, age, design
+
+    def customer_params(self, design: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
+        """Per-customer parameters (customers x 4, natural scale) for rows of the design matrix."""
+        assert self.covariates_ is not None
+        theta = self._theta() if theta is None else theta
+        features = self.covariates_.encoding.features
+        return np.exp(theta[:4] + self.covariates_.layout.log_offsets(design, features, theta[4:]))
+
+    def to_dict(self) -> dict[str, Any]:
+        payload = super().to_dict()
+        if self.covariates_ is None:
+            return payload
+        content = {k: v for k, v in payload.items() if k != "checksum"}
+        content["covariates"] = self.covariates_.to_dict()
+        return {**content, "checksum": _checksum(content)}
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> Self:
+        model = super().from_dict(payload)
+        model.covariates_ = CovariateFit.from_dict(payload["covariates"]) if "covariates" in payload else None
+        return model
+
+    # --- predictions --------------------------------------------------------------------------------------------
+    def log_likelihood(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, covariates: pd.DataFrame | None = None
+    ) -> np.ndarray:
+        """Each customer's log-likelihood under the fitted parameters (and covariates, if fitted with them)."""
+        rows = self._customer_rows(frequency, recency, T, covariates)
+        if rows is None:
+            return super().log_likelihood(frequency, recency, T)
+        x, t_x, age, design = rows
+        return self._rows_log_likelihood(self.customer_params(design), x, t_x, age, False)[0]
+
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, covariates: pd.DataFrame | None = None
+    ) -> np.ndarray:
+        """Probability that each customer is still active at the observation end."""
+        rows = self._customer_rows(frequency, recency, T, covariates)
+        if rows is None:
+            return super().probability_alive(frequency, recency, T)
+        x, t_x, age, design = rows
+        return self._rows_alive(self.customer_params(design), x, t_x, age)
+
+    def _rows_expected(
+        self, t: float, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
+    ) -> np.ndarray:
+        return self._rows_alive(params, x, t_x, age) * self._expected_if_alive(params.T, t, x, age)
+
+    def expected_purchases(
+        self,
+        t: float,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        covariates: pd.DataFrame | None = None,
+    ) -> np.ndarray:
+        """Expected repeat purchases in the next ``t`` time units, given each customer's history (and covariates)."""
+        rows = self._customer_rows(frequency, recency, T, covariates)
+        if rows is None:
+            return super().expected_purchases(t, frequency, recency, T)
+        x, t_x, age, design = rows
+        return self._rows_expected(float(t), self.customer_params(design), x, t_x, age)
+
+    def time_to_next_purchase(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, covariates: pd.DataFrame | None = None
+    ) -> np.ndarray:
+        """Median waiting time to the next purchase of an active customer, ``(alpha_i + T) (2^(1/(r+x)) - 1)``."""
+        rows = self._customer_rows(frequency, recency, T, covariates)
+        if rows is None:
+            return super().time_to_next_purchase(frequency, recency, T)
+        x, _, age, design = rows
+        params = self.customer_params(design)
+        return (params[:, 1] + age) * np.expm1(np.log(2.0) / (params[:, 0] + x))
+
+    def expected_purchases_new_customer(
+        self, t: ArrayLike, covariates: pd.DataFrame | None = None
+    ) -> np.ndarray:
+        """Expected repeat purchases in ``(0, t]`` for a customer just acquired; with covariates, one value per
+        covariate row (``t`` one value, or one per row)."""
+        self._check_fitted()
+        if self.covariates_ is None or covariates is None:
+            self._customer_rows(np.zeros(0), np.zeros(0), np.zeros(0), covariates)  # the same errors
+            return super().expected_purchases_new_customer(t)
+        design = self.covariates_.encoding.matrix(align_covariates(covariates, None, len(covariates)))
+        params = self.customer_params(design)
+        horizon = np.broadcast_to(np.asarray(t, dtype="float64"), (design.shape[0],)).copy()
+        return self._unconditional_expected(params.T, horizon)
+
+    @single_blas_thread
+    def expected_purchases_interval(
+        self,
+        t: float,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        level: float = 0.8,
+        covariates: pd.DataFrame | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected purchases in the next ``t`` with a ``level`` delta-method interval over the sampling
+        distribution of all parameters (base and covariate coefficients)."""
+        rows = self._customer_rows(frequency, recency, T, covariates)
+        if rows is None:
+            return super().expected_purchases_interval(t, frequency, recency, T, level)
+        assert self.covariates_ is not None
+        x, t_x, age, design = rows
+
+        def predict(theta: np.ndarray) -> np.ndarray:
+            return self._rows_expected(float(t), self.customer_params(design, theta), x, t_x, age)
+
+        return _delta_interval(predict, self._theta(), self.covariates_.covariance, level)
+
+
+def _delta_interval(
+    predict: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, covariance: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimate and ``level`` interval of a positive prediction, linear in log (as :meth:`Model.delta_interval`)."""
+    estimate = predict(theta)
+    step = 1e-6
+    columns = []
+    for shift in np.eye(theta.size) * step:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            columns.append(np.where(estimate > 0, (predict(theta + shift) - estimate) / step / estimate, 0.0))
+    variance = quadratic_forms(np.column_stack(columns), covariance)
+    spread = np.exp(stats.norm.ppf(0.5 + level / 2.0) * np.sqrt(variance))
+    return estimate, estimate / spread, estimate * spread
+
+
+def _chosen(names: Sequence[str] | None, columns: tuple[str, ...], option: str) -> tuple[str, ...]:
+    if names is None:
+        return columns
+    if isinstance(names, str):
+        names = [names]
+    unknown = [n for n in names if n not in columns]
+    if unknown:
+        raise DataValidationError(
+            f"{option} names column(s) not in covariates: {', '.join(map(str, unknown))} "
+            f"(covariates has {', '.join(columns)})"
+        )
+    return tuple(names)
