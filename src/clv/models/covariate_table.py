@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 if TYPE_CHECKING:
-    from clv.models.covariates import CovariateFit
+    from clv.models.covariate_state import CovariateFit
 
 TABLE_COLUMNS = ("process", "covariate", "reference", "coefficient", "se", "z", "p_value", "effect")
 

@@ -25,89 +25,27 @@ unpenalised log-likelihood.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from clv.errors import DataValidationError
-from clv.models.base import ArrayLike, _checksum, compress, fingerprint, quadratic_forms, single_blas_thread
+from clv.models.base import ArrayLike, _checksum, compress, fingerprint, single_blas_thread
 from clv.models.covariate_design import CoefficientLayout, CovariateEncoding, align_covariates
+from clv.models.covariate_state import (
+    CovariateFit,
+    CovariateRows,
+    chosen_columns,
+    delta_interval,
+    inverse_hessian,
+)
+from clv.models.covariate_table import coefficient_table
 from clv.models.histories import Histories
 from clv.models.purchase import PurchaseModel, fit_inputs, purchase_inputs, time_scale
 
 Processes = dict[str, tuple[tuple[int, float], ...]]
-
-
-@dataclass(frozen=True)
-class CovariateRows:
-    """Distinct (frequency, recency, T, covariates) rows with weights: the data of a fit with covariates."""
-
-    frequency: np.ndarray
-    recency: np.ndarray
-    age: np.ndarray
-    weights: np.ndarray
-    design: np.ndarray  # rows x features, each feature divided by its scale
-    features: tuple[str, ...]
-    layout: CoefficientLayout
-    penalty_weights: np.ndarray  # per free coefficient, on the scaled coefficients
-
-    def rescaled(self, factor: float) -> CovariateRows:
-        return replace(self, recency=self.recency / factor, age=self.age / factor)
-
-
-@dataclass(frozen=True)
-class CovariateFit:
-    """The covariate part of a fitted model: encoding, layout, coefficients (per unit of each feature) and the
-    covariance of (log base parameters, coefficients)."""
-
-    encoding: CovariateEncoding
-    layout: CoefficientLayout
-    coefficients: np.ndarray
-    covariance: np.ndarray
-    fixed: tuple[str, ...]
-    penalty: float
-    dropout_form: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "encoding": self.encoding.to_dict(),
-            "layout": self.layout.to_dict(),
-            "coefficients": self.coefficients.tolist(),
-            "covariance": self.covariance.tolist(),
-            "fixed": list(self.fixed),
-            "penalty": self.penalty,
-            "dropout_form": self.dropout_form,
-        }
-
-    @classmethod
-    def from_dict(cls, payload: dict[str, Any]) -> CovariateFit:
-        from clv.errors import ModelFileError
-
-        try:
-            layout = CoefficientLayout.from_dict(payload["layout"])
-            coefficients = np.asarray(payload["coefficients"], dtype="float64").reshape(-1)
-            covariance = np.asarray(payload["covariance"], dtype="float64")
-            fit = cls(
-                CovariateEncoding.from_dict(payload["encoding"]),
-                layout,
-                coefficients,
-                covariance,
-                tuple(str(f) for f in payload["fixed"]),
-                float(payload["penalty"]),
-                str(payload["dropout_form"]),
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise ModelFileError(f"the model file's covariates are incomplete: {error}") from error
-        size = 4 + layout.n_free
-        if coefficients.size != layout.n_free or covariance.shape != (size, size):
-            raise ModelFileError("the model file's covariate coefficients or covariance have the wrong size")
-        if not (np.all(np.isfinite(coefficients)) and np.all(np.isfinite(covariance))):
-            raise ModelFileError("the model file's covariate coefficients or covariance are not finite")
-        return fit
 
 
 class CovariatePurchaseModel(PurchaseModel):
@@ -190,8 +128,8 @@ class CovariatePurchaseModel(PurchaseModel):
         design = encoding.matrix(align_covariates(covariates, frame, x.size))
         features = encoding.features
         processes = self._covariate_processes(dropout_form)
-        purchase = _chosen(covariates_purchase, encoding.columns, "covariates_purchase")
-        dropout = _chosen(covariates_dropout, encoding.columns, "covariates_dropout")
+        purchase = chosen_columns(covariates_purchase, encoding.columns, "covariates_purchase")
+        dropout = chosen_columns(covariates_dropout, encoding.columns, "covariates_dropout")
         not_both = [c for c in constrain_equal if c not in purchase or c not in dropout]
         if not_both:
             raise DataValidationError(
@@ -289,8 +227,7 @@ class CovariatePurchaseModel(PurchaseModel):
         return value, grad
 
     def _theta_covariance(self, theta: np.ndarray, rows: CovariateRows) -> np.ndarray:
-        """Inverse Hessian of the unpenalised negative log-likelihood (forward differences of its gradient)."""
-        step = 1e-5
+        """Inverse Hessian of the unpenalised negative log-likelihood at ``theta``."""
 
         def gradient(at: np.ndarray) -> np.ndarray:
             with np.errstate(all="ignore"):
@@ -298,16 +235,7 @@ class CovariatePurchaseModel(PurchaseModel):
             assert grad is not None
             return -grad
 
-        base = gradient(theta)
-        hessian = np.column_stack([(gradient(theta + step * e) - base) / step for e in np.eye(theta.size)])
-        hessian = (hessian + hessian.T) / 2.0
-        try:
-            covariance = np.linalg.inv(hessian)
-        except np.linalg.LinAlgError:
-            covariance = np.linalg.pinv(hessian)
-        if not np.all(np.isfinite(covariance)) or np.any(np.diag(covariance) < 0):
-            covariance = np.linalg.pinv(hessian)
-        return (covariance + covariance.T) / 2.0
+        return inverse_hessian(gradient, theta)
 
     def _set_base(self, log_params: np.ndarray, covariance_log: np.ndarray, rows: CovariateRows) -> None:
         params = np.exp(log_params)
@@ -343,8 +271,6 @@ class CovariatePurchaseModel(PurchaseModel):
     def coefficients_(self) -> pd.DataFrame:
         """The covariate coefficients: process, covariate (feature), reference level, coefficient, standard error,
         z, two-sided p-value and the effect in words (``exp(coefficient)`` as a multiplier)."""
-        from clv.models.covariate_table import coefficient_table
-
         self._check_fitted()
         if self.covariates_ is None:
             raise DataValidationError(f"this {type(self).__name__} was fitted without covariates")
@@ -492,33 +418,4 @@ class CovariatePurchaseModel(PurchaseModel):
         def predict(theta: np.ndarray) -> np.ndarray:
             return self._rows_expected(float(t), self.customer_params(design, theta), x, t_x, age)
 
-        return _delta_interval(predict, self._theta(), self.covariates_.covariance, level)
-
-
-def _delta_interval(
-    predict: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, covariance: np.ndarray, level: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Estimate and ``level`` interval of a positive prediction, linear in log (as :meth:`Model.delta_interval`)."""
-    estimate = predict(theta)
-    step = 1e-6
-    columns = []
-    for shift in np.eye(theta.size) * step:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            columns.append(np.where(estimate > 0, (predict(theta + shift) - estimate) / step / estimate, 0.0))
-    variance = quadratic_forms(np.column_stack(columns), covariance)
-    spread = np.exp(stats.norm.ppf(0.5 + level / 2.0) * np.sqrt(variance))
-    return estimate, estimate / spread, estimate * spread
-
-
-def _chosen(names: Sequence[str] | None, columns: tuple[str, ...], option: str) -> tuple[str, ...]:
-    if names is None:
-        return columns
-    if isinstance(names, str):
-        names = [names]
-    unknown = [n for n in names if n not in columns]
-    if unknown:
-        raise DataValidationError(
-            f"{option} names column(s) not in covariates: {', '.join(map(str, unknown))} "
-            f"(covariates has {', '.join(columns)})"
-        )
-    return tuple(names)
+        return delta_interval(predict, self._theta(), self.covariates_.covariance, level)
