@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Literal, Self
 import numpy as np
 import pandas as pd
 
-from clv.errors import DataValidationError
+from clv.errors import DataValidationError, ModelFileError
 from clv.models.base import ArrayLike, _checksum, compress, fingerprint, single_blas_thread
 from clv.models.covariate_design import CoefficientLayout, CovariateEncoding, align_covariates
 from clv.models.covariate_state import (
@@ -322,13 +322,26 @@ class CovariatePurchaseModel(PurchaseModel):
         if self.covariates_ is None:
             return payload
         content = {k: v for k, v in payload.items() if k != "checksum"}
-        content["covariates"] = self.covariates_.to_dict()
+        # The log-parameters themselves, so that a loaded model predicts bit for bit as the fitted one.
+        content["covariates"] = {**self.covariates_.to_dict(), "log_params": self.log_params_.tolist()}
         return {**content, "checksum": _checksum(content)}
 
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> Self:
         model = super().from_dict(payload)
-        model.covariates_ = CovariateFit.from_dict(payload["covariates"]) if "covariates" in payload else None
+        if "covariates" not in payload:
+            model.covariates_ = None
+            return model
+        model.covariates_ = CovariateFit.from_dict(payload["covariates"])
+        try:
+            log_params = np.asarray(payload["covariates"]["log_params"], dtype="float64")
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFileError(f"the model file's covariates are incomplete: {error}") from error
+        if log_params.shape != model.log_params_.shape or not np.allclose(
+            log_params, model.log_params_, atol=1e-9
+        ):
+            raise ModelFileError("the model file's covariate log-parameters do not match its parameters")
+        model.log_params_ = log_params
         return model
 
     # --- predictions --------------------------------------------------------------------------------------------
