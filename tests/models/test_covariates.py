@@ -331,3 +331,46 @@ def test_no_warning_without_constant_columns(summary_with_ids: pd.DataFrame) -> 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         BetaGeo().fit(summary_with_ids, covariates=covariates)
+
+
+@pytest.mark.parametrize("model_class", PURCHASE)
+def test_each_customer_is_predicted_with_their_own_parameters(
+    model_class: type[BetaGeo], summary_with_ids: pd.DataFrame
+) -> None:
+    """A customer's predictions under the covariate model equal those of the plain model whose parameters are that
+    customer's (alpha_i, a_i, b_i or beta_i), for every prediction."""
+    rng = np.random.default_rng(21)
+    covariates = pd.DataFrame(
+        {"customer_id": summary_with_ids["customer_id"], "score": rng.normal(0.0, 1.0, len(summary_with_ids))}
+    )
+    model = model_class().fit(summary_with_ids, covariates=covariates)
+    assert model.covariates_ is not None
+    rows = [0, 1, 2, 10, 50]
+    design = covariates[["score"]].to_numpy()[rows]
+    own = model.customer_params(design)
+    history = tuple(summary_with_ids[c].to_numpy()[rows] for c in ("frequency", "recency", "T"))
+    subset = covariates.iloc[rows]
+    calls = {
+        "expected_purchases": lambda m, cov: m.expected_purchases(8.0, *history, **cov),
+        "probability_alive": lambda m, cov: m.probability_alive(*history, **cov),
+        "time_to_next_purchase": lambda m, cov: m.time_to_next_purchase(*history, **cov),
+        "log_likelihood": lambda m, cov: m.log_likelihood(*history, **cov),
+    }
+    got = {name: call(model, {"covariates": subset}) for name, call in calls.items()}
+    new_customer = model.expected_purchases_new_customer(8.0, subset)
+    for i in range(len(rows)):
+        plain = model_class().fit(summary_with_ids)
+        plain.log_params_ = np.log(own[i])
+        plain.params_ = dict(zip(plain.param_names, own[i], strict=True))
+        for name, call in calls.items():
+            assert got[name][i] == pytest.approx(call(plain, {})[i], rel=1e-9), name
+        assert new_customer[i] == pytest.approx(plain.expected_purchases_new_customer(8.0)[0], rel=1e-9)
+    # Purchase coefficient > 0 means more purchases: the customers with the highest score buy more, all else equal.
+    purchase = model.coefficients_.set_index("process").loc["purchase", "coefficient"]
+    same_history = (np.ones(2), np.full(2, 20.0), np.full(2, 30.0))
+    low_high = pd.DataFrame({"score": [-1.0, 1.0]})
+    expected = model.expected_purchases_new_customer(8.0, low_high)
+    assert (expected[1] > expected[0]) == (purchase > 0)
+    assert model.expected_purchases(8.0, *same_history, covariates=low_high).shape == (2,)
+    with pytest.raises(DataValidationError, match="not available"):
+        model.probability_of_purchases(1, 8.0)

@@ -39,6 +39,17 @@ class BetaGeo(CovariatePurchaseModel):
 
     summed in log space with log-sum-exp.
 
+    Time-invariant covariates ``z_i`` (``fit(..., covariates=...)``, :mod:`clv.models.covariates`) make ``alpha``,
+    ``a`` and ``b`` per customer, as in CLVTools (Meierer et al., ``bgnbd_staticcov_LL_ind``) after Fader & Hardie
+    (2007)::
+
+        alpha_i = alpha_0 exp(-gamma_purchase' z_i)
+        a_i = a_0 exp(gamma_dropout' z_i),  b_i = b_0 exp(gamma_dropout' z_i)      (dropout_form="shared")
+        a_i = a_0 exp(gamma_a' z_i),        b_i = b_0 exp(gamma_b' z_i)            (dropout_form="separate")
+
+    so a positive purchase coefficient means more purchases; ``params_`` then holds ``r, alpha_0, a_0, b_0`` (the
+    customer with all covariates 0 or at their reference level).
+
     Parameters
     ----------
     l2_penalty : float, default 0.0
@@ -61,11 +72,17 @@ class BetaGeo(CovariatePurchaseModel):
         The maximised log-likelihood over all customers.
     converged_ : bool
         Whether the optimiser reported convergence.
+    covariates_ : CovariateFit or None
+        The covariate encoding, coefficients and their covariance (None when fitted without covariates); read them
+        as a table with ``coefficients_``.
 
     References
     ----------
     Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005), "Counting your customers the easy way: an alternative to the
     Pareto/NBD model", Marketing Science 24(2), 275-284.
+    Fader, P. S. & Hardie, B. G. S. (2007), "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD
+    models", http://www.brucehardie.com/notes/019/.
+    Meierer, M. et al., CLVTools (R package), https://github.com/bachmannpatrick/CLVTools.
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
@@ -74,10 +91,10 @@ class BetaGeo(CovariatePurchaseModel):
     dropout_shift: ClassVar[int] = 0
     effect_phrases: ClassVar[dict[str, str]] = {
         "purchase": "buy {m:.2f}x as often",
-        "dropout": "have the dropout Beta(a, b) with a and b {m:.2f}x (same mean dropout probability, "
-        "spread 1/{m:.2f}x as wide)",
-        "dropout_a": "have a {m:.2f}x (a above 1x raises the dropout probability)",
-        "dropout_b": "have b {m:.2f}x (b above 1x lowers the dropout probability)",
+        "dropout": "have the dropout Beta(a, b) with a and b {m:.2f}x (the same mean dropout probability, "
+        "{m:.2f}x the concentration a + b)",
+        "dropout_a": "have the dropout Beta's a {m:.2f}x (a larger a means a higher dropout probability)",
+        "dropout_b": "have the dropout Beta's b {m:.2f}x (a larger b means a lower dropout probability)",
     }
 
     def _covariate_processes(self, dropout_form: str) -> Processes:

@@ -1,8 +1,9 @@
 """Time-invariant covariates for the continuous-time purchase models (BG/NBD, MBG/NBD, Pareto/NBD).
 
 Fader, P. S. & Hardie, B. G. S. (2007), "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD
-models", http://www.brucehardie.com/notes/019/; the parameterisation of CLVTools (Meierer, M., Naef, J. &
-Bachmann, P., R package CLVTools, ``bgnbd_staticcov_LL_ind`` and ``pnbd_staticcov_LL_ind``). With ``z_i`` customer
+models", http://www.brucehardie.com/notes/019/; the parameterisation of CLVTools (Meierer, M. et al., R package,
+https://github.com/bachmannpatrick/CLVTools: ``bgnbd_staticcov_LL_ind`` in src/bgnbd_LL.cpp and
+``pnbd_staticcov_LL_ind``). With ``z_i`` customer
 ``i``'s covariates (numeric as given; categories one-hot against their first sorted level):
 
 * purchase process (all three models): ``alpha_i = alpha_0 exp(-gamma_purchase' z_i)``, so a positive coefficient
@@ -315,7 +316,15 @@ class CovariatePurchaseModel(PurchaseModel):
         assert self.covariates_ is not None
         theta = self._theta() if theta is None else theta
         features = self.covariates_.encoding.features
-        return np.exp(theta[:4] + self.covariates_.layout.log_offsets(design, features, theta[4:]))
+        params = np.exp(theta[:4] + self.covariates_.layout.log_offsets(design, features, theta[4:]))
+        bad = ~np.all(np.isfinite(params) & (params > 0), axis=1)
+        if bad.any():
+            rows = ", ".join(str(int(i)) for i in np.flatnonzero(bad)[:5])
+            raise DataValidationError(
+                f"the covariates of {int(bad.sum()):,} customer(s) (rows {rows}) are so far from the training "
+                "customers' that their parameters overflow: check the values and their units"
+            )
+        return params
 
     def to_dict(self) -> dict[str, Any]:
         payload = super().to_dict()

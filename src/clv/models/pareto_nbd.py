@@ -46,6 +46,14 @@ class ParetoNBD(CovariatePurchaseModel):
     two tail integrals per frequency level in log space (:mod:`clv.models.pareto_integral`), so nothing overflows
     for frequencies in the thousands.
 
+    Time-invariant covariates ``z_i`` (``fit(..., covariates=...)``, :mod:`clv.models.covariates`) make ``alpha`` and
+    ``beta`` per customer (Fader & Hardie 2007; CLVTools' ``pnbd_staticcov_LL_ind``)::
+
+        alpha_i = alpha_0 exp(-gamma_purchase' z_i),  beta_i = beta_0 exp(-gamma_dropout' z_i)
+
+    so positive coefficients mean more purchases and faster dropout; ``params_`` then holds ``r, alpha_0, s,
+    beta_0``.
+
     Parameters
     ----------
     l2_penalty : float, default 0.0
@@ -68,6 +76,9 @@ class ParetoNBD(CovariatePurchaseModel):
         The maximised log-likelihood over all customers.
     converged_ : bool
         Whether the optimiser reported convergence.
+    covariates_ : CovariateFit or None
+        The covariate encoding, coefficients and their covariance (None when fitted without covariates); read them
+        as a table with ``coefficients_``.
 
     References
     ----------
@@ -75,6 +86,9 @@ class ParetoNBD(CovariatePurchaseModel):
     they do next?", Management Science 33(1), 1-24.
     Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005), "A note on deriving the Pareto/NBD model and related
     expressions".
+    Fader, P. S. & Hardie, B. G. S. (2007), "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD
+    models", http://www.brucehardie.com/notes/019/.
+    Meierer, M. et al., CLVTools (R package), https://github.com/bachmannpatrick/CLVTools.
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
