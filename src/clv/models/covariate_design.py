@@ -9,6 +9,7 @@ levels) is stored with the model so that predictions and saved models encode new
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -273,3 +274,67 @@ class CoefficientLayout:
         if any(i >= n_free or p not in targets for p, _, i in entries):
             raise ModelFileError("the model file's covariate layout is inconsistent")
         return cls(entries, targets, n_free)
+
+
+@dataclass(frozen=True)
+class CoefficientPlan:
+    """The coefficients of a fit: their layout, the features constant over the customers (no coefficient), each
+    feature's scale (its standard deviation, 1 if constant) and each free coefficient's."""
+
+    layout: CoefficientLayout
+    fixed: tuple[str, ...]
+    scales: np.ndarray
+    free_scale: np.ndarray
+
+    @classmethod
+    def make(
+        cls,
+        encoding: CovariateEncoding,
+        design: np.ndarray,
+        processes: dict[str, tuple[tuple[int, float], ...]],
+        purchase_columns: Sequence[str] | None,
+        dropout_columns: Sequence[str] | None,
+        constrain_equal: Sequence[str],
+    ) -> CoefficientPlan:
+        """Plan from the design matrix of the customers with weight; warns about constant features."""
+        features = encoding.features
+        purchase = chosen_columns(purchase_columns, encoding.columns, "covariates_purchase")
+        dropout = chosen_columns(dropout_columns, encoding.columns, "covariates_dropout")
+        not_both = [c for c in constrain_equal if c not in purchase or c not in dropout]
+        if not_both:
+            raise DataValidationError(
+                f"constrain_equal columns must enter both processes; not so for {', '.join(map(str, not_both))}"
+            )
+        spread = design.std(axis=0) if design.size else np.zeros(len(features))
+        fixed = tuple(f for f, sd in zip(features, spread, strict=True) if sd == 0)
+        if fixed:
+            warnings.warn(
+                f"covariate feature(s) {', '.join(fixed)} are constant over the customers: their effect cannot be "
+                "estimated apart from the base parameters, so they get no coefficient",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+        columns_of = {p: purchase if p == "purchase" else dropout for p in processes}
+        feature_column = {f: encoding.feature_column(f) for f in features}
+        layout = CoefficientLayout.build(
+            features, feature_column, processes, columns_of, constrain_equal, fixed
+        )
+        scales = np.where(spread > 0, spread, 1.0)
+        free_scale = np.ones(layout.n_free)
+        for _, feature, index in layout.entries:
+            free_scale[index] = scales[features.index(feature)]
+        return cls(layout, fixed, scales, free_scale)
+
+
+def chosen_columns(names: Sequence[str] | None, columns: tuple[str, ...], option: str) -> tuple[str, ...]:
+    if names is None:
+        return columns
+    if isinstance(names, str):
+        names = [names]
+    unknown = [n for n in names if n not in columns]
+    if unknown:
+        raise DataValidationError(
+            f"{option} names column(s) not in covariates: {', '.join(map(str, unknown))} "
+            f"(covariates has {', '.join(columns)})"
+        )
+    return tuple(names)

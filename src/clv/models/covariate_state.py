@@ -4,14 +4,14 @@ parameters. See :mod:`clv.models.covariates` for the model form."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from clv.errors import DataValidationError, ModelFileError
+from clv.errors import ModelFileError
 from clv.models.base import quadratic_forms
 from clv.models.covariate_design import CoefficientLayout, CovariateEncoding
 
@@ -97,20 +97,6 @@ def delta_interval(
     variance = quadratic_forms(np.column_stack(columns), covariance)
     spread = np.exp(stats.norm.ppf(0.5 + level / 2.0) * np.sqrt(variance))
     return estimate, estimate / spread, estimate * spread
-
-
-def chosen_columns(names: Sequence[str] | None, columns: tuple[str, ...], option: str) -> tuple[str, ...]:
-    if names is None:
-        return columns
-    if isinstance(names, str):
-        names = [names]
-    unknown = [n for n in names if n not in columns]
-    if unknown:
-        raise DataValidationError(
-            f"{option} names column(s) not in covariates: {', '.join(map(str, unknown))} "
-            f"(covariates has {', '.join(columns)})"
-        )
-    return tuple(names)
 
 
 def inverse_hessian(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) -> np.ndarray:

@@ -25,7 +25,6 @@ unpenalised log-likelihood.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal, Self
 
@@ -34,14 +33,8 @@ import pandas as pd
 
 from clv.errors import DataValidationError, ModelFileError
 from clv.models.base import ArrayLike, _checksum, compress, fingerprint, single_blas_thread
-from clv.models.covariate_design import CoefficientLayout, CovariateEncoding, align_covariates
-from clv.models.covariate_state import (
-    CovariateFit,
-    CovariateRows,
-    chosen_columns,
-    delta_interval,
-    inverse_hessian,
-)
+from clv.models.covariate_design import CoefficientPlan, CovariateEncoding, align_covariates
+from clv.models.covariate_state import CovariateFit, CovariateRows, delta_interval, inverse_hessian
 from clv.models.covariate_table import coefficient_table
 from clv.models.histories import Histories
 from clv.models.purchase import PurchaseModel, fit_inputs, purchase_inputs, time_scale
@@ -125,36 +118,19 @@ class CovariatePurchaseModel(PurchaseModel):
             raise DataValidationError(f"penalty must be a finite number >= 0; got {penalty!r}")
         x, t_x, age, unit, w = fit_inputs(frequency, recency, T, weights)
         frame = frequency if isinstance(frequency, pd.DataFrame) else None
-        encoding = CovariateEncoding.learn(align_covariates(covariates, frame, x.size))
-        design = encoding.matrix(align_covariates(covariates, frame, x.size))
+        aligned = align_covariates(covariates, frame, x.size)
+        encoding = CovariateEncoding.learn(aligned)
+        design = encoding.matrix(aligned)
         features = encoding.features
-        processes = self._covariate_processes(dropout_form)
-        purchase = chosen_columns(covariates_purchase, encoding.columns, "covariates_purchase")
-        dropout = chosen_columns(covariates_dropout, encoding.columns, "covariates_dropout")
-        not_both = [c for c in constrain_equal if c not in purchase or c not in dropout]
-        if not_both:
-            raise DataValidationError(
-                f"constrain_equal columns must enter both processes; not so for {', '.join(map(str, not_both))}"
-            )
-        used = w > 0
-        spread = design[used].std(axis=0) if design.size else np.zeros(0)
-        fixed = tuple(f for f, sd in zip(features, spread, strict=True) if sd == 0)
-        if fixed:
-            warnings.warn(
-                f"covariate feature(s) {', '.join(fixed)} are constant over the customers: their effect cannot be "
-                "estimated apart from the base parameters, so they get no coefficient",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        columns_of = {p: purchase if p == "purchase" else dropout for p in processes}
-        feature_column = {f: encoding.feature_column(f) for f in features}
-        layout = CoefficientLayout.build(
-            features, feature_column, processes, columns_of, constrain_equal, fixed
+        plan = CoefficientPlan.make(
+            encoding,
+            design[w > 0],
+            self._covariate_processes(dropout_form),
+            covariates_purchase,
+            covariates_dropout,
+            constrain_equal,
         )
-        scales = np.where(spread > 0, spread, 1.0)
-        free_scale = np.ones(layout.n_free)
-        for _, feature, index in layout.entries:
-            free_scale[index] = scales[features.index(feature)]
+        layout, scales, free_scale = plan.layout, plan.scales, plan.free_scale
         unique, summed, _ = compress(x, t_x, age, *(design / scales).T, weights=w)
         histories = Histories.from_customers(x, t_x, age, w)
         factor = time_scale(histories)
@@ -181,7 +157,7 @@ class CovariatePurchaseModel(PurchaseModel):
             layout,
             theta[4:] / free_scale,
             covariance * np.outer(jacobian, jacobian),
-            fixed,
+            plan.fixed,
             float(penalty),
             dropout_form,
         )
