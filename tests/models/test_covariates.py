@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from clv.datasets.draws import simulate_bg_nbd, simulate_pareto_nbd
 from clv.errors import DataValidationError
 from clv.models import BetaGeo, ModifiedBetaGeo, ParetoNBD
 from clv.models.covariate_design import CoefficientLayout
@@ -22,36 +23,6 @@ def _customers(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarr
     """Covariates (a binary ``web`` and a standard-normal ``score``) and the observation lengths T in weeks."""
     covariates = pd.DataFrame({"web": rng.integers(0, 2, n), "score": rng.normal(0.0, 1.0, n)})
     return covariates, rng.uniform(26.0, 78.0, n)
-
-
-def simulate_bg_nbd(
-    rng: np.random.Generator, r: float, alpha: np.ndarray, a: np.ndarray, b: np.ndarray, age: np.ndarray
-) -> pd.DataFrame:
-    """BG/NBD customers: Poisson purchases at rate ``Gamma(r, alpha_i)``; after each repeat purchase they leave with
-    probability ``Beta(a_i, b_i)`` (Fader, Hardie & Lee 2005)."""
-    n = age.size
-    rate, leave = rng.gamma(r, 1.0 / alpha), rng.beta(a, b)
-    clock, x, t_x = np.zeros(n), np.zeros(n), np.zeros(n)
-    active = np.ones(n, dtype=bool)
-    while active.any():
-        clock = clock + rng.exponential(1.0 / rate)
-        bought = active & (clock <= age)
-        x[bought] += 1
-        t_x[bought] = clock[bought]
-        active = bought & (rng.random(n) >= leave)
-    return pd.DataFrame({"frequency": x, "recency": t_x, "T": age})
-
-
-def simulate_pareto_nbd(
-    rng: np.random.Generator, r: float, alpha: np.ndarray, s: float, beta: np.ndarray, age: np.ndarray
-) -> pd.DataFrame:
-    """Pareto/NBD customers: Poisson purchases at rate ``Gamma(r, alpha_i)`` during an exponential lifetime with
-    rate ``Gamma(s, beta_i)`` (Schmittlein, Morrison & Colombo 1987)."""
-    rate, death = rng.gamma(r, 1.0 / alpha), rng.gamma(s, 1.0 / beta)
-    active_until = np.minimum(rng.exponential(1.0 / death), age)
-    x = rng.poisson(rate * active_until).astype("float64")
-    last = active_until * rng.random(age.size) ** (1.0 / np.maximum(x, 1.0))  # the largest of x uniforms
-    return pd.DataFrame({"frequency": x, "recency": np.where(x > 0, last, 0.0), "T": age})
 
 
 def _within(model: BetaGeo | ParetoNBD, truth: dict[tuple[str, str], float], sigmas: float) -> None:
