@@ -343,5 +343,13 @@ def test_each_customer_is_predicted_with_their_own_parameters(
     expected = model.expected_purchases_new_customer(8.0, low_high)
     assert (expected[1] > expected[0]) == (purchase > 0)
     assert model.expected_purchases(8.0, *same_history, covariates=low_high).shape == (2,)
-    with pytest.raises(DataValidationError, match="not available"):
+    # Predictions for a new customer: one row per covariate row, each the plain model's with that row's parameters.
+    grid = model.probability_of_purchases(np.arange(4), 8.0, covariates=subset)
+    assert grid.shape == (len(rows), 4)
+    plain = model_class().fit(summary_with_ids)
+    plain.log_params_ = np.log(own[3])
+    plain.params_ = dict(zip(plain.param_names, own[3], strict=True))
+    np.testing.assert_allclose(grid[3], plain.probability_of_purchases(np.arange(4), 8.0), rtol=1e-12)
+    assert model.expected_purchases_new_customer([4.0, 8.0], subset).shape == (len(rows), 2)
+    with pytest.raises(DataValidationError, match="pass covariates"):
         model.probability_of_purchases(1, 8.0)

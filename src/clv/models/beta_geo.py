@@ -210,14 +210,20 @@ class BetaGeo(CovariatePurchaseModel):
             np.full_like(t, r), np.full_like(t, alpha), a, np.full_like(t, b + k), t
         )
 
-    def probability_of_purchases(self, n: int | np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    def probability_of_purchases(
+        self, n: int | np.ndarray, t: float | np.ndarray, covariates: pd.DataFrame | None = None
+    ) -> np.ndarray:
         """P(exactly ``n`` repeat purchases in ``(0, t]``) for a new customer (Fader, Hardie & Lee 2005 eq. 8).
 
         With ``J`` the number of repeat purchases before dropout and ``N(t)`` the NBD count,
         ``P(X = n) = P(N = n) P(J > n) + P(N >= n) P(J = n)``, each averaged over ``p ~ Beta(a, b)``.
+
+        With covariates, one row per covariate row (a new customer with those covariates).
         """
+        per_row = self._per_covariate_row(lambda plain: plain.probability_of_purchases(n, t), covariates)
+        if per_row is not None:
+            return per_row
         self._check_fitted()
-        self._check_no_covariates("probability_of_purchases")
         r, alpha, a, b = self._params()
         k = self.dropout_shift
         n_arr, t_arr = np.broadcast_arrays(np.asarray(n, dtype="float64"), np.asarray(t, dtype="float64"))

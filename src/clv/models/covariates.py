@@ -25,7 +25,8 @@ unpenalised log-likelihood.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
@@ -253,12 +254,39 @@ class CovariatePurchaseModel(PurchaseModel):
             raise DataValidationError(f"this {type(self).__name__} was fitted without covariates")
         return coefficient_table(self.covariates_, self.effect_phrases)
 
-    def _check_no_covariates(self, method: str) -> None:
-        if self.covariates_ is not None:
+    def _fitted_covariates(self, covariates: Any) -> CovariateFit | None:
+        """The covariate part of the fit, None without one; refuses covariates for a model without them and no
+        covariates for a model with them."""
+        self._check_fitted()
+        if self.covariates_ is None:
+            if covariates is not None:
+                raise DataValidationError(f"this {type(self).__name__} was fitted without covariates")
+            return None
+        if covariates is None:
             raise DataValidationError(
-                f"{method} describes one randomly chosen customer; this {type(self).__name__} was fitted with "
-                "covariates, whose customers differ: it is not available for it"
+                f"this {type(self).__name__} was fitted with covariates "
+                f"({', '.join(self.covariates_.encoding.columns)}): pass covariates=... for the customers"
             )
+        return self.covariates_
+
+    def _per_covariate_row(self, method: Callable[[Self], np.ndarray], covariates: Any) -> np.ndarray | None:
+        """``method`` of the model without covariates whose parameters are each covariate row's (rows first in the
+        result), for predictions about a new customer; None for a model without covariates."""
+        fit = self._fitted_covariates(covariates)
+        if fit is None:
+            return None
+        params = self.customer_params(
+            fit.encoding.matrix(align_covariates(covariates, None, len(covariates)))
+        )
+        distinct, inverse = np.unique(params, axis=0, return_inverse=True)
+        results = []
+        for row in distinct:
+            plain = copy.copy(self)
+            plain.covariates_ = None
+            plain.log_params_ = np.log(row)
+            plain.params_ = {name: float(v) for name, v in zip(self.param_names, row, strict=True)}
+            results.append(method(plain))
+        return np.stack(results)[inverse.reshape(-1)]
 
     def _theta(self) -> np.ndarray:
         assert self.covariates_ is not None
@@ -272,20 +300,12 @@ class CovariatePurchaseModel(PurchaseModel):
         covariates: Any,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """(x, t_x, T, design) of the customers for a model with covariates; None for a model without."""
-        self._check_fitted()
-        if self.covariates_ is None:
-            if covariates is not None:
-                raise DataValidationError(f"this {type(self).__name__} was fitted without covariates")
+        fit = self._fitted_covariates(covariates)
+        if fit is None:
             return None
-        if covariates is None:
-            raise DataValidationError(
-                f"this {type(self).__name__} was fitted with covariates "
-                f"({', '.join(self.covariates_.encoding.columns)}): pass covariates=... for the customers"
-            )
         x, t_x, age, _ = purchase_inputs(frequency, recency, T)
         frame = frequency if isinstance(frequency, pd.DataFrame) else None
-        design = self.covariates_.encoding.matrix(align_covariates(covariates, frame, x.size))
-        return x, t_x, age, design
+        return x, t_x, age, fit.encoding.matrix(align_covariates(covariates, frame, x.size))
 
     def customer_params(self, design: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
         """Per-customer parameters (customers x 4, natural scale) for rows of the design matrix."""
@@ -384,16 +404,12 @@ class CovariatePurchaseModel(PurchaseModel):
     def expected_purchases_new_customer(
         self, t: ArrayLike, covariates: pd.DataFrame | None = None
     ) -> np.ndarray:
-        """Expected repeat purchases in ``(0, t]`` for a customer just acquired; with covariates, one value per
-        covariate row (``t`` one value, or one per row)."""
-        self._check_fitted()
-        if self.covariates_ is None or covariates is None:
-            self._customer_rows(np.zeros(0), np.zeros(0), np.zeros(0), covariates)  # the same errors
+        """Expected repeat purchases in ``(0, t]`` for a customer just acquired; with covariates, one row per
+        covariate row (``t`` along the columns; a single ``t`` gives one value per row)."""
+        per_row = self._per_covariate_row(lambda plain: plain.expected_purchases_new_customer(t), covariates)
+        if per_row is None:
             return super().expected_purchases_new_customer(t)
-        design = self.covariates_.encoding.matrix(align_covariates(covariates, None, len(covariates)))
-        params = self.customer_params(design)
-        horizon = np.broadcast_to(np.asarray(t, dtype="float64"), (design.shape[0],)).copy()
-        return self._unconditional_expected(params.T, horizon)
+        return per_row[:, 0] if np.ndim(t) == 0 else per_row
 
     @single_blas_thread
     def expected_purchases_interval(

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy.special import digamma, gammaln
 
 from clv.errors import DataValidationError
@@ -217,14 +218,19 @@ class ParetoNBD(CovariatePurchaseModel):
         r, alpha, s, beta = params
         return r / alpha * _expected_active_time(s, beta, t)
 
-    def probability_of_purchases(self, n: int | np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    def probability_of_purchases(
+        self, n: int | np.ndarray, t: float | np.ndarray, covariates: pd.DataFrame | None = None
+    ) -> np.ndarray:
         """P(exactly ``n`` repeat purchases in ``(0, t]``) for a new customer.
 
         Averages the NBD count over the time active, ``min(t, lifetime)`` with the Pareto (type II) lifetime of the
         model: ``S(t) NBD(n; t) + integral_0^t f(tau) NBD(n; tau) dtau``, by Gauss-Legendre quadrature.
+        With covariates, one row per covariate row (a new customer with those covariates).
         """
+        per_row = self._per_covariate_row(lambda plain: plain.probability_of_purchases(n, t), covariates)
+        if per_row is not None:
+            return per_row
         self._check_fitted()
-        self._check_no_covariates("probability_of_purchases")
         r, alpha, s, beta = self._params()
         n_arr, t_arr = np.broadcast_arrays(np.asarray(n, dtype="float64"), np.asarray(t, dtype="float64"))
         n_flat, t_flat = n_arr.reshape(-1), t_arr.reshape(-1)
