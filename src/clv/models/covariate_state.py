@@ -12,7 +12,7 @@ import numpy as np
 from scipy import stats
 
 from clv.errors import ModelFileError
-from clv.models.base import quadratic_forms
+from clv.models.base import compress, quadratic_forms
 from clv.models.covariate_design import CoefficientLayout, CovariateEncoding
 
 Processes = dict[str, tuple[tuple[int, float], ...]]
@@ -30,6 +30,23 @@ class CovariateRows:
     features: tuple[str, ...]
     layout: CoefficientLayout
     penalty_weights: np.ndarray  # per free coefficient, on the scaled coefficients
+
+    @classmethod
+    def group(
+        cls,
+        x: np.ndarray,
+        t_x: np.ndarray,
+        age: np.ndarray,
+        weights: np.ndarray,
+        design: np.ndarray,
+        features: tuple[str, ...],
+        layout: CoefficientLayout,
+        penalty_weights: np.ndarray,
+    ) -> CovariateRows:
+        """Customers grouped into distinct (x, t_x, T, design row) rows with summed weights."""
+        unique, summed, _ = compress(x, t_x, age, *design.T, weights=weights)
+        grouped = np.column_stack(unique[3:]) if features else np.zeros((summed.size, 0))
+        return cls(unique[0], unique[1], unique[2], summed, grouped, features, layout, penalty_weights)
 
     def rescaled(self, factor: float) -> CovariateRows:
         return replace(self, recency=self.recency / factor, age=self.age / factor)
@@ -58,6 +75,19 @@ class CovariateFit:
             "penalty": self.penalty,
             "dropout_form": self.dropout_form,
         }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], log_params: np.ndarray) -> tuple[CovariateFit, np.ndarray]:
+        """The covariate part of a model file and the exact log-parameters it stores (checked against
+        ``log_params``, the logarithms of the file's parameters)."""
+        fit = cls.from_dict(payload)
+        try:
+            stored = np.asarray(payload["log_params"], dtype="float64")
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFileError(f"the model file's covariates are incomplete: {error}") from error
+        if stored.shape != log_params.shape or not np.allclose(stored, log_params, atol=1e-9):
+            raise ModelFileError("the model file's covariate log-parameters do not match its parameters")
+        return fit, stored
 
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> CovariateFit:

@@ -32,8 +32,8 @@ from typing import Any, ClassVar, Literal, Self
 import numpy as np
 import pandas as pd
 
-from clv.errors import DataValidationError, ModelFileError
-from clv.models.base import ArrayLike, _checksum, compress, fingerprint, single_blas_thread
+from clv.errors import DataValidationError
+from clv.models.base import ArrayLike, _checksum, fingerprint, single_blas_thread
 from clv.models.covariate_design import CoefficientPlan, CovariateEncoding, align_covariates
 from clv.models.covariate_state import CovariateFit, CovariateRows, delta_interval, inverse_hessian
 from clv.models.covariate_table import coefficient_table
@@ -132,20 +132,10 @@ class CovariatePurchaseModel(PurchaseModel):
             constrain_equal,
         )
         layout, scales, free_scale = plan.layout, plan.scales, plan.free_scale
-        unique, summed, _ = compress(x, t_x, age, *(design / scales).T, weights=w)
+        rows = CovariateRows.group(x, t_x, age, w, design / scales, features, layout, penalty / free_scale**2)
         histories = Histories.from_customers(x, t_x, age, w)
         factor = time_scale(histories)
         base_start, _, _ = self._maximise(histories.rescaled(factor))
-        rows = CovariateRows(
-            frequency=unique[0],
-            recency=unique[1],
-            age=unique[2],
-            weights=summed,
-            design=np.column_stack(unique[3:]) if features else np.zeros((summed.size, 0)),
-            features=features,
-            layout=layout,
-            penalty_weights=penalty / free_scale**2,
-        )
         start = np.concatenate([base_start, np.zeros(layout.n_free)])
         scaled_theta, converged, message = self._maximise(rows.rescaled(factor), start)
         theta = np.concatenate([self.unscale_time(scaled_theta[:4], factor), scaled_theta[4:]])
@@ -337,16 +327,9 @@ class CovariatePurchaseModel(PurchaseModel):
         if "covariates" not in payload:
             model.covariates_ = None
             return model
-        model.covariates_ = CovariateFit.from_dict(payload["covariates"])
-        try:
-            log_params = np.asarray(payload["covariates"]["log_params"], dtype="float64")
-        except (KeyError, TypeError, ValueError) as error:
-            raise ModelFileError(f"the model file's covariates are incomplete: {error}") from error
-        if log_params.shape != model.log_params_.shape or not np.allclose(
-            log_params, model.log_params_, atol=1e-9
-        ):
-            raise ModelFileError("the model file's covariate log-parameters do not match its parameters")
-        model.log_params_ = log_params
+        model.covariates_, model.log_params_ = CovariateFit.from_payload(
+            payload["covariates"], model.log_params_
+        )
         return model
 
     # --- predictions --------------------------------------------------------------------------------------------
