@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from clv.datasets.draws import simulate_bg_nbd, simulate_pareto_nbd
-from clv.errors import DataValidationError
+from clv.errors import DataValidationError, ModelFileError
 from clv.models import BetaGeo, ModifiedBetaGeo, ParetoNBD
 from clv.models.covariate_design import CoefficientLayout
 from clv.models.covariate_state import CovariateRows
@@ -353,3 +353,43 @@ def test_each_customer_is_predicted_with_their_own_parameters(
     assert model.expected_purchases_new_customer([4.0, 8.0], subset).shape == (len(rows), 2)
     with pytest.raises(DataValidationError, match="pass covariates"):
         model.probability_of_purchases(1, 8.0)
+
+
+def test_recovers_separate_bg_nbd_dropout_coefficients() -> None:
+    """dropout_form="separate": a_i and b_i with their own coefficients (here of opposite sign)."""
+    rng = np.random.default_rng(13)
+    covariates, age = _customers(rng, 10_000)
+    web = covariates["web"].to_numpy()
+    summary = simulate_bg_nbd(
+        rng, 0.8, 4.0 * np.exp(-0.5 * web), 0.7 * np.exp(0.8 * web), 3.0 * np.exp(-0.5 * web), age
+    )
+    model = BetaGeo().fit(summary, covariates=covariates[["web"]], dropout_form="separate")
+    _within(model, {("purchase", "web"): 0.5, ("dropout_a", "web"): 0.8, ("dropout_b", "web"): -0.5}, 3.0)
+
+
+def test_weights_count_identical_customers(summary_with_ids: pd.DataFrame) -> None:
+    """Fitting each customer twice, or once with weight 2, gives the same fit."""
+    rng = np.random.default_rng(14)
+    web = rng.integers(0, 2, len(summary_with_ids))
+    history = [summary_with_ids[c].to_numpy() for c in ("frequency", "recency", "T")]
+    weighted = ParetoNBD().fit(
+        *history, weights=np.full(web.size, 2.0), covariates=pd.DataFrame({"web": web})
+    )
+    doubled = ParetoNBD().fit(
+        *(np.tile(c, 2) for c in history), covariates=pd.DataFrame({"web": np.tile(web, 2)})
+    )
+    assert weighted.log_likelihood_ == pytest.approx(doubled.log_likelihood_, rel=1e-12)
+    np.testing.assert_allclose(
+        weighted.coefficients_["coefficient"], doubled.coefficients_["coefficient"], rtol=1e-9
+    )
+    assert weighted.n_customers_ == doubled.n_customers_ == 2 * web.size
+
+
+def test_altered_covariates_in_a_model_file_are_refused(summary_with_ids: pd.DataFrame) -> None:
+    covariates = pd.DataFrame(
+        {"customer_id": summary_with_ids["customer_id"], "web": np.arange(len(summary_with_ids)) % 2}
+    )
+    payload = BetaGeo().fit(summary_with_ids, covariates=covariates).to_dict()
+    payload["covariates"]["coefficients"][0] += 0.1
+    with pytest.raises(ModelFileError, match="checksum"):
+        BetaGeo.from_dict(payload)
