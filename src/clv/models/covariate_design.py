@@ -298,6 +298,7 @@ class CoefficientPlan:
     ) -> CoefficientPlan:
         """Plan from the design matrix of the customers with weight; warns about constant features."""
         features = encoding.features
+        constrain_equal = chosen_columns(constrain_equal, encoding.columns, "constrain_equal")
         purchase = chosen_columns(purchase_columns, encoding.columns, "covariates_purchase")
         dropout = chosen_columns(dropout_columns, encoding.columns, "covariates_dropout")
         not_both = [c for c in constrain_equal if c not in purchase or c not in dropout]

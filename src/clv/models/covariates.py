@@ -113,8 +113,9 @@ class CovariatePurchaseModel(PurchaseModel):
                     "covariates_purchase, covariates_dropout, penalty, constrain_equal and dropout_form need "
                     "covariates=..."
                 )
+            fitted = super().fit(frequency, recency, T, weights)
             self.covariates_ = None
-            return super().fit(frequency, recency, T, weights)
+            return fitted
         if not (np.isfinite(penalty) and penalty >= 0):
             raise DataValidationError(f"penalty must be a finite number >= 0; got {penalty!r}")
         x, t_x, age, unit, w = fit_inputs(frequency, recency, T, weights)
