@@ -38,7 +38,7 @@ from clv.models.covariate_design import CoefficientPlan, CovariateEncoding, alig
 from clv.models.covariate_state import CovariateFit, CovariateRows, delta_interval, inverse_hessian
 from clv.models.covariate_table import coefficient_table
 from clv.models.histories import Histories
-from clv.models.purchase import PurchaseModel, fit_inputs, purchase_inputs, time_scale
+from clv.models.purchase import PurchaseModel, fit_inputs, median_wait, purchase_inputs, time_scale
 
 Processes = dict[str, tuple[tuple[int, float], ...]]
 
@@ -383,7 +383,7 @@ class CovariatePurchaseModel(PurchaseModel):
             return super().time_to_next_purchase(frequency, recency, T)
         x, _, age, design = rows
         params = self.customer_params(design)
-        return (params[:, 1] + age) * np.expm1(np.log(2.0) / (params[:, 0] + x))
+        return median_wait(params[:, 0], params[:, 1], x, age)
 
     def expected_purchases_new_customer(
         self, t: ArrayLike, covariates: pd.DataFrame | None = None

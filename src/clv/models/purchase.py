@@ -82,6 +82,13 @@ def time_scale(histories: Histories) -> float:
     return max(float(np.average(histories.age, weights=histories.weights)) / 10.0, 1e-9)
 
 
+def median_wait(
+    r: float | np.ndarray, alpha: float | np.ndarray, x: np.ndarray, age: np.ndarray
+) -> np.ndarray:
+    """Median of the Lomax waiting time to the next purchase: ``(alpha + T) (2 ** (1 / (r + x)) - 1)``."""
+    return (alpha + age) * np.expm1(np.log(2.0) / (r + x))
+
+
 class PurchaseModel(Model):
     """Base class of the continuous-time purchase models."""
 
@@ -180,8 +187,7 @@ class PurchaseModel(Model):
         """
         self._check_fitted()
         x, _, age, _ = purchase_inputs(frequency, recency, T)
-        r, alpha = self.params_["r"], self.params_["alpha"]
-        return (alpha + age) * np.expm1(np.log(2.0) / (r + x))
+        return median_wait(self.params_["r"], self.params_["alpha"], x, age)
 
     @single_blas_thread
     def expected_purchases_interval(
