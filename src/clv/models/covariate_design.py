@@ -109,19 +109,24 @@ class CovariateEncoding:
         return cls(tuple(frame.columns), kinds, levels)
 
     @property
-    def features(self) -> tuple[str, ...]:
-        """Feature names, in design-matrix order."""
-        names: list[str] = []
+    def feature_columns(self) -> dict[str, str]:
+        """Feature name -> the covariate column it comes from, in design-matrix order."""
+        pairs: dict[str, str] = {}
         for column in self.columns:
             if self.kinds[column] == "numeric":
-                names.append(column)
+                pairs[column] = column
             else:
-                names += [f"{column}={level}" for level in self.levels[column][1:]]
-        return tuple(names)
+                pairs.update({f"{column}={level}": column for level in self.levels[column][1:]})
+        return pairs
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Feature names, in design-matrix order."""
+        return tuple(self.feature_columns)
 
     def feature_column(self, feature: str) -> str:
         """The covariate column a feature comes from."""
-        return feature if feature in self.kinds else feature.split("=", 1)[0]
+        return self.feature_columns[feature]
 
     def reference(self, column: str) -> str:
         """``"column=level"`` of a categorical column's reference level, ``""`` for a numeric column."""
@@ -316,9 +321,8 @@ class CoefficientPlan:
                 stacklevel=4,
             )
         columns_of = {p: purchase if p == "purchase" else dropout for p in processes}
-        feature_column = {f: encoding.feature_column(f) for f in features}
         layout = CoefficientLayout.build(
-            features, feature_column, processes, columns_of, constrain_equal, fixed
+            features, encoding.feature_columns, processes, columns_of, constrain_equal, fixed
         )
         scales = np.where(spread > 0, spread, 1.0)
         free_scale = np.ones(layout.n_free)
