@@ -179,8 +179,8 @@ class Model:
             return 1e100, np.zeros_like(log_params)
         return value, grad
 
-    def _maximise(self, data: Any) -> tuple[np.ndarray, bool, str]:
-        start = self._initial_log_params(data)
+    def _maximise(self, data: Any, start: np.ndarray | None = None) -> tuple[np.ndarray, bool, str]:
+        start = self._initial_log_params(data) if start is None else start
         rng = np.random.default_rng(20240521)
         best: optimize.OptimizeResult | None = None
         for attempt in range(self.n_starts):

@@ -15,14 +15,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
+from clv.errors import DataValidationError
 from clv.models.base import ArrayLike
+from clv.models.covariate_rows import beta_geo_rows
+from clv.models.covariates import CovariatePurchaseModel, Processes
 from clv.models.histories import Histories
-from clv.models.purchase import PurchaseModel, log_mixture, purchase_inputs
+from clv.models.purchase import log_mixture, purchase_inputs
 
 
-class BetaGeo(PurchaseModel):
+class BetaGeo(CovariatePurchaseModel):
     """BG/NBD purchase model: Poisson purchases while active, dropout after each repeat purchase.
 
     While active a customer buys at rate ``lambda ~ Gamma(r, alpha)`` per time unit; after each repeat purchase they
@@ -34,6 +38,17 @@ class BetaGeo(PurchaseModel):
                 + 1{x > 0} B(a + 1, b + x - 1) / B(a, b) (alpha + t_x)^-(r+x) ]
 
     summed in log space with log-sum-exp.
+
+    Time-invariant covariates ``z_i`` (``fit(..., covariates=...)``, :mod:`clv.models.covariates`) make ``alpha``,
+    ``a`` and ``b`` per customer, as in CLVTools (Meierer et al., ``bgnbd_staticcov_LL_ind``) after Fader & Hardie
+    (2007)::
+
+        alpha_i = alpha_0 exp(-gamma_purchase' z_i)
+        a_i = a_0 exp(gamma_dropout' z_i),  b_i = b_0 exp(gamma_dropout' z_i)      (dropout_form="shared")
+        a_i = a_0 exp(gamma_a' z_i),        b_i = b_0 exp(gamma_b' z_i)            (dropout_form="separate")
+
+    so a positive purchase coefficient means more purchases; ``params_`` then holds ``r, alpha_0, a_0, b_0`` (the
+    customer with all covariates 0 or at their reference level).
 
     Parameters
     ----------
@@ -57,17 +72,50 @@ class BetaGeo(PurchaseModel):
         The maximised log-likelihood over all customers.
     converged_ : bool
         Whether the optimiser reported convergence.
+    covariates_ : CovariateFit or None
+        The covariate encoding, coefficients and their covariance (None when fitted without covariates); read them
+        as a table with ``coefficients_``.
 
     References
     ----------
     Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005), "Counting your customers the easy way: an alternative to the
     Pareto/NBD model", Marketing Science 24(2), 275-284.
+    Fader, P. S. & Hardie, B. G. S. (2007), "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD
+    models", http://www.brucehardie.com/notes/019/.
+    Meierer, M. et al., CLVTools (R package), https://github.com/bachmannpatrick/CLVTools.
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     model_type: ClassVar[str] = "BG/NBD"
     # 0 for BG/NBD; 1 for MBG/NBD, where a customer may drop out right after the first purchase.
     dropout_shift: ClassVar[int] = 0
+    effect_phrases: ClassVar[dict[str, str]] = {
+        "purchase": "buy {m:.2f}x as often",
+        "dropout": "have the dropout Beta(a, b) with a and b {m:.2f}x (the same mean dropout probability, "
+        "{m:.2f}x the concentration a + b)",
+        "dropout_a": "have the dropout Beta's a {m:.2f}x (a larger a means a higher dropout probability)",
+        "dropout_b": "have the dropout Beta's b {m:.2f}x (a larger b means a lower dropout probability)",
+    }
+
+    def _covariate_processes(self, dropout_form: str) -> Processes:
+        """``alpha_i = alpha_0 exp(-g_p' z)``; ``a_i = a_0 exp(g_d' z)``, ``b_i = b_0 exp(g_d' z)`` (shared, as
+        CLVTools' ``bgnbd_staticcov_LL_ind``) or with ``g_a``, ``g_b`` (separate)."""
+        if dropout_form == "shared":
+            return {"purchase": ((1, -1.0),), "dropout": ((2, 1.0), (3, 1.0))}
+        if dropout_form == "separate":
+            return {"purchase": ((1, -1.0),), "dropout_a": ((2, 1.0),), "dropout_b": ((3, 1.0),)}
+        raise DataValidationError(f"dropout_form must be 'shared' or 'separate'; got {dropout_form!r}")
+
+    def _rows_log_likelihood(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray, gradient: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        r = float(params[0, 0]) if params.size else 1.0
+        return beta_geo_rows(
+            r, params[:, 1], params[:, 2], params[:, 3], x, t_x, age, self.dropout_shift, gradient
+        )
+
+    def _rows_alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
+        return self._alive(params.T, x, t_x, age)
 
     def _history_log_likelihood(
         self, log_params: np.ndarray, histories: Histories, gradient: bool
@@ -119,9 +167,13 @@ class BetaGeo(PurchaseModel):
         )
         return terms, np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
-    def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, covariates: pd.DataFrame | None = None
+    ) -> np.ndarray:
         """Probability that each customer is still active at the observation end (Fader, Hardie & Lee 2005,
         eq. 11). The closed form is cheap, so it is evaluated per customer without grouping into histories."""
+        if self.covariates_ is not None or covariates is not None:
+            return super().probability_alive(frequency, recency, T, covariates)
         params = self._params()
         x, t_x, age, _ = purchase_inputs(frequency, recency, T)
         return self._alive(params, x, t_x, age)
@@ -158,12 +210,19 @@ class BetaGeo(PurchaseModel):
             np.full_like(t, r), np.full_like(t, alpha), a, np.full_like(t, b + k), t
         )
 
-    def probability_of_purchases(self, n: int | np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    def probability_of_purchases(
+        self, n: int | np.ndarray, t: float | np.ndarray, covariates: pd.DataFrame | None = None
+    ) -> np.ndarray:
         """P(exactly ``n`` repeat purchases in ``(0, t]``) for a new customer (Fader, Hardie & Lee 2005 eq. 8).
 
         With ``J`` the number of repeat purchases before dropout and ``N(t)`` the NBD count,
         ``P(X = n) = P(N = n) P(J > n) + P(N >= n) P(J = n)``, each averaged over ``p ~ Beta(a, b)``.
+
+        With covariates, one row per covariate row (a new customer with those covariates).
         """
+        per_row = self._per_covariate_row(lambda plain: plain.probability_of_purchases(n, t), covariates)
+        if per_row is not None:
+            return per_row
         self._check_fitted()
         r, alpha, a, b = self._params()
         k = self.dropout_shift
@@ -197,7 +256,7 @@ SINGULAR_GAP = 1e-6  # closer than this to a = 1 or a + b = 1, the closed form i
 
 
 def _expected_given_posterior(
-    shape: np.ndarray, scale: np.ndarray, a: float, b: np.ndarray, t: float | np.ndarray
+    shape: np.ndarray, scale: np.ndarray, a: float | np.ndarray, b: np.ndarray, t: float | np.ndarray
 ) -> np.ndarray:
     """``E[(1 - exp(-lambda p t)) / p]`` for ``lambda ~ Gamma(shape, scale)``, ``p ~ Beta(a, b)``: the expected
     purchases in ``t`` of a customer who is active now (Fader, Hardie & Lee 2005, eqs. 9 and 10):
@@ -208,8 +267,20 @@ def _expected_given_posterior(
     (possible when ``a + b < 1``); within 1e-6 of either it is interpolated linearly between points 2e-6 away on
     both sides, which is accurate to about 1e-11. For ``a + b < 1`` the hypergeometric function may be negative, so the bracket is then
     formed without logarithms.
+    ``a`` may be one value per customer (models with covariates).
     """
-    if abs(a - 1.0) < SINGULAR_GAP:
+    if np.ndim(a) > 0:
+        a = np.asarray(a, dtype="float64")
+        near_one = np.abs(a - 1.0) < SINGULAR_GAP
+        if near_one.any():
+            below, above = np.full_like(a, 1.0 - 2 * SINGULAR_GAP), np.full_like(a, 1.0 + 2 * SINGULAR_GAP)
+            weight = (a - below) / (above - below)
+            interpolated = (1 - weight) * _expected_given_posterior(shape, scale, below, b, t) + weight * (
+                _expected_given_posterior(shape, scale, above, b, t)
+            )
+            regular = _expected_given_posterior(shape, scale, np.where(near_one, above, a), b, t)
+            return np.where(near_one, interpolated, regular)
+    elif abs(float(a) - 1.0) < SINGULAR_GAP:
         low, high = 1.0 - 2 * SINGULAR_GAP, 1.0 + 2 * SINGULAR_GAP
         share = (a - low) / (high - low)
         return (1 - share) * _expected_given_posterior(shape, scale, low, b, t) + share * (

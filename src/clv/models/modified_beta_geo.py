@@ -24,7 +24,8 @@ class ModifiedBetaGeo(BetaGeo):
         L(r, alpha, a, b | x, t_x, T) = Gamma(r + x) alpha^r / Gamma(r)
             * [ B(a, b + x + 1) / B(a, b) (alpha + T)^-(r+x) + B(a + 1, b + x) / B(a, b) (alpha + t_x)^-(r+x) ]
 
-    for every ``x``, with ``t_x`` and ``T`` in the summary's time unit.
+    for every ``x``, with ``t_x`` and ``T`` in the summary's time unit. Covariates enter as in
+    :class:`~clv.models.beta_geo.BetaGeo` (``alpha_i``, ``a_i``, ``b_i``).
 
     Parameters
     ----------
@@ -48,11 +49,17 @@ class ModifiedBetaGeo(BetaGeo):
         The maximised log-likelihood over all customers.
     converged_ : bool
         Whether the optimiser reported convergence.
+    covariates_ : CovariateFit or None
+        The covariate encoding, coefficients and their covariance (None when fitted without covariates); read them
+        as a table with ``coefficients_``.
 
     References
     ----------
     Batislam, E. P., Denizel, M. & Filiztekin, A. (2007), "Empirical validation and comparison of models for customer
     base analysis", International Journal of Research in Marketing 24(3), 201-209.
+    Fader, P. S. & Hardie, B. G. S. (2007), "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD
+    models", http://www.brucehardie.com/notes/019/.
+    Meierer, M. et al., CLVTools (R package), https://github.com/bachmannpatrick/CLVTools.
     """
 
     model_type: ClassVar[str] = "MBG/NBD"

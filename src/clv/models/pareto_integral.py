@@ -55,17 +55,35 @@ class TailIntegrals:
 
 
 def tail_integrals(
-    r: float, alpha: float, s: float, beta: float, histories: Histories, gradient: bool
+    r: float,
+    alpha: float | np.ndarray,
+    s: float,
+    beta: float | np.ndarray,
+    histories: Histories,
+    gradient: bool,
 ) -> TailIntegrals:
-    """``log G`` at every point of ``histories`` (and the tail means for the gradient)."""
+    """``log G`` at every point of ``histories`` (and the tail means for the gradient).
+
+    ``alpha`` and ``beta`` are one value for all levels, or (models with covariates) one value per level of
+    ``histories``; scalars take exactly the single-value path."""
     h = histories
     n_points = h.point_time.size
     starts = np.flatnonzero(h.point_level[:-1] == h.point_level[1:])  # a segment from each of these points
     t0, t1 = h.point_time[starts], h.point_time[starts + 1]
     x = h.levels[h.point_level[starts]]
-    base_is_alpha = alpha <= beta
-    c, other = (alpha, beta) if base_is_alpha else (beta, alpha)
-    exponent = np.full(x.size, s + 1.0) if base_is_alpha else r + x
+    per_level = np.ndim(alpha) > 0 or np.ndim(beta) > 0
+    if per_level:
+        segment_level = h.point_level[starts]
+        alpha_segment = np.broadcast_to(alpha, h.levels.shape)[segment_level]
+        beta_segment = np.broadcast_to(beta, h.levels.shape)[segment_level]
+        alpha_is_base = alpha_segment <= beta_segment
+        c = np.where(alpha_is_base, alpha_segment, beta_segment)
+        other = np.where(alpha_is_base, beta_segment, alpha_segment)
+        exponent = np.where(alpha_is_base, s + 1.0, r + x)
+    else:
+        base_is_alpha = alpha <= beta
+        c, other = (alpha, beta) if base_is_alpha else (beta, alpha)
+        exponent = np.full(x.size, s + 1.0) if base_is_alpha else r + x
     rate = r + s + x
     offset = (other - c) / (c + t0)
     length = np.log1p((t1 - t0) / (c + t0))
@@ -103,15 +121,26 @@ def tail_integrals(
         other_log = base_log + np.einsum("ij,ij->i", weight, log1p_ratio)  # E[log(other + tau)]
         base_inverse = np.einsum("ij,ij->i", weight, decay) / (c + t0)[owner]  # E[1 / (c + tau)]
         other_inverse = np.einsum("ij,ij->i", weight, decay / (1.0 + other_ratio)) / (c + t0)[owner]
-        alpha_log, alpha_inverse, beta_log, beta_inverse = (
-            (base_log, base_inverse, other_log, other_inverse)
-            if base_is_alpha
-            else (other_log, other_inverse, base_log, base_inverse)
-        )
+        if per_level:
+            on_alpha = alpha_is_base[owner]
+            alpha_log, beta_log = (
+                np.where(on_alpha, base_log, other_log),
+                np.where(on_alpha, other_log, base_log),
+            )
+            alpha_inverse = np.where(on_alpha, base_inverse, other_inverse)
+            beta_inverse = np.where(on_alpha, other_inverse, base_inverse)
+            log_alpha, log_beta = np.log(alpha_segment)[owner], np.log(beta_segment)[owner]
+        else:
+            alpha_log, alpha_inverse, beta_log, beta_inverse = (
+                (base_log, base_inverse, other_log, other_inverse)
+                if base_is_alpha
+                else (other_log, other_inverse, base_log, base_inverse)
+            )
+            log_alpha, log_beta = np.log(alpha), np.log(beta)
         means = [
-            np.maximum(alpha_log - np.log(alpha), 0.0),
+            np.maximum(alpha_log - log_alpha, 0.0),
             alpha_inverse,
-            np.maximum(beta_log - np.log(beta), 0.0),
+            np.maximum(beta_log - log_beta, 0.0),
             beta_inverse,
         ]
         columns += [log_panel + np.log(mean) for mean in means]

@@ -23,14 +23,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy.special import digamma, gammaln
 
+from clv.errors import DataValidationError
+from clv.models.covariate_rows import pareto_rows
+from clv.models.covariates import CovariatePurchaseModel, Processes
 from clv.models.histories import Histories
 from clv.models.pareto_integral import tail_integrals
-from clv.models.purchase import PurchaseModel, log_mixture
+from clv.models.purchase import log_mixture
 
 
-class ParetoNBD(PurchaseModel):
+class ParetoNBD(CovariatePurchaseModel):
     """Pareto/NBD purchase model: Poisson purchases while alive, exponential lifetimes, gamma heterogeneity in both.
 
     Purchase rate ``lambda ~ Gamma(r, alpha)`` and dropout rate ``mu ~ Gamma(s, beta)``, both per time unit (the
@@ -42,6 +46,14 @@ class ParetoNBD(PurchaseModel):
     The integral stands for the Gauss hypergeometric terms of the closed form; it is computed as the difference of
     two tail integrals per frequency level in log space (:mod:`clv.models.pareto_integral`), so nothing overflows
     for frequencies in the thousands.
+
+    Time-invariant covariates ``z_i`` (``fit(..., covariates=...)``, :mod:`clv.models.covariates`) make ``alpha`` and
+    ``beta`` per customer (Fader & Hardie 2007; CLVTools' ``pnbd_staticcov_LL_ind``)::
+
+        alpha_i = alpha_0 exp(-gamma_purchase' z_i),  beta_i = beta_0 exp(-gamma_dropout' z_i)
+
+    so positive coefficients mean more purchases and faster dropout; ``params_`` then holds ``r, alpha_0, s,
+    beta_0``.
 
     Parameters
     ----------
@@ -65,6 +77,9 @@ class ParetoNBD(PurchaseModel):
         The maximised log-likelihood over all customers.
     converged_ : bool
         Whether the optimiser reported convergence.
+    covariates_ : CovariateFit or None
+        The covariate encoding, coefficients and their covariance (None when fitted without covariates); read them
+        as a table with ``coefficients_``.
 
     References
     ----------
@@ -72,11 +87,42 @@ class ParetoNBD(PurchaseModel):
     they do next?", Management Science 33(1), 1-24.
     Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005), "A note on deriving the Pareto/NBD model and related
     expressions".
+    Fader, P. S. & Hardie, B. G. S. (2007), "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD
+    models", http://www.brucehardie.com/notes/019/.
+    Meierer, M. et al., CLVTools (R package), https://github.com/bachmannpatrick/CLVTools.
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     model_type: ClassVar[str] = "Pareto/NBD"
     time_scale_params: ClassVar[tuple[str, ...]] = ("alpha", "beta")
+    effect_phrases: ClassVar[dict[str, str]] = {
+        "purchase": "buy {m:.2f}x as often",
+        "dropout": "drop out {m:.2f}x as fast",
+    }
+
+    def _covariate_processes(self, dropout_form: str) -> Processes:
+        """``alpha_i = alpha_0 exp(-g_p' z)``, ``beta_i = beta_0 exp(-g_d' z)`` (CLVTools' ``pnbd_staticcov``)."""
+        if dropout_form != "shared":
+            raise DataValidationError(
+                "dropout_form='separate' is for BG/NBD and MBG/NBD (a and b); Pareto/NBD's dropout has one "
+                "covariate-dependent parameter, beta"
+            )
+        return {"purchase": ((1, -1.0),), "dropout": ((3, -1.0),)}
+
+    def _rows_log_likelihood(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray, gradient: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        if not params.size:
+            return np.zeros(0), np.zeros((0, 4)) if gradient else None
+        terms, grad, _ = pareto_rows(
+            params[0, 0], params[:, 1], params[0, 2], params[:, 3], x, t_x, age, gradient
+        )
+        return terms, grad
+
+    def _rows_alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
+        if not params.size:
+            return np.zeros(0)
+        return pareto_rows(params[0, 0], params[:, 1], params[0, 2], params[:, 3], x, t_x, age, False)[2]
 
     def _history_log_likelihood(
         self, log_params: np.ndarray, histories: Histories, gradient: bool
@@ -172,12 +218,18 @@ class ParetoNBD(PurchaseModel):
         r, alpha, s, beta = params
         return r / alpha * _expected_active_time(s, beta, t)
 
-    def probability_of_purchases(self, n: int | np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    def probability_of_purchases(
+        self, n: int | np.ndarray, t: float | np.ndarray, covariates: pd.DataFrame | None = None
+    ) -> np.ndarray:
         """P(exactly ``n`` repeat purchases in ``(0, t]``) for a new customer.
 
         Averages the NBD count over the time active, ``min(t, lifetime)`` with the Pareto (type II) lifetime of the
         model: ``S(t) NBD(n; t) + integral_0^t f(tau) NBD(n; tau) dtau``, by Gauss-Legendre quadrature.
+        With covariates, one row per covariate row (a new customer with those covariates).
         """
+        per_row = self._per_covariate_row(lambda plain: plain.probability_of_purchases(n, t), covariates)
+        if per_row is not None:
+            return per_row
         self._check_fitted()
         r, alpha, s, beta = self._params()
         n_arr, t_arr = np.broadcast_arrays(np.asarray(n, dtype="float64"), np.asarray(t, dtype="float64"))
@@ -205,11 +257,16 @@ class ParetoNBD(PurchaseModel):
         return (survive + inside).reshape(n_arr.shape)
 
 
-def _expected_active_time(s: float, scale: np.ndarray | float, t: np.ndarray) -> np.ndarray:
+def _expected_active_time(s: float | np.ndarray, scale: np.ndarray | float, t: np.ndarray) -> np.ndarray:
     """E[min(t, L)] for a Lomax lifetime ``L`` with shape ``s`` and scale ``scale``: ``scale/(s-1) (1 - (scale/(scale+t))^(s-1))``,
-    written with expm1/log1p so that ``s`` near 1 (where it tends to ``scale log(1 + t/scale)``) stays exact."""
+    written with expm1/log1p so that ``s`` near 1 (where it tends to ``scale log(1 + t/scale)``) stays exact.
+    ``s`` may be one value per customer (models with covariates)."""
     log_ratio = np.log1p(np.asarray(t, dtype="float64") / scale)
     shape = s - 1.0
-    if abs(shape) < 1e-8:
+    if np.ndim(shape) > 0:
+        near_one = np.abs(shape) < 1e-8
+        safe = np.where(near_one, 1.0, shape)
+        return np.where(near_one, scale * log_ratio, scale * -np.expm1(-safe * log_ratio) / safe)
+    if abs(float(shape)) < 1e-8:
         return scale * log_ratio
     return scale * -np.expm1(-shape * log_ratio) / shape

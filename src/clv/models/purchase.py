@@ -59,6 +59,36 @@ def purchase_inputs(
     return x, np.minimum(t_x, age), age, unit
 
 
+def fit_inputs(
+    frequency: ArrayLike | pd.DataFrame,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+    weights: ArrayLike | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | None, np.ndarray]:
+    """Validated (frequency, recency, T, time unit, weights) for a fit: at least 10 customers, some repeat purchase."""
+    x, t_x, age, unit = purchase_inputs(frequency, recency, T)
+    w = check_weights(weights, x.size)
+    if w.sum() < MIN_CUSTOMERS:
+        raise DataValidationError(
+            f"only {w.sum():,.0f} customers: a purchase model needs at least {MIN_CUSTOMERS}"
+        )
+    if not np.any((x > 0) & (w > 0)):
+        raise DataValidationError("no repeat purchases: a purchase model cannot be fitted")
+    return x, t_x, age, unit, w
+
+
+def time_scale(histories: Histories) -> float:
+    """The factor times are divided by while optimising: a tenth of the customers' mean age."""
+    return max(float(np.average(histories.age, weights=histories.weights)) / 10.0, 1e-9)
+
+
+def median_wait(
+    r: float | np.ndarray, alpha: float | np.ndarray, x: np.ndarray, age: np.ndarray
+) -> np.ndarray:
+    """Median of the Lomax waiting time to the next purchase: ``(alpha + T) (2 ** (1 / (r + x)) - 1)``."""
+    return (alpha + age) * np.expm1(np.log(2.0) / (r + x))
+
+
 class PurchaseModel(Model):
     """Base class of the continuous-time purchase models."""
 
@@ -77,26 +107,24 @@ class PurchaseModel(Model):
         Raises :class:`~clv.errors.DataValidationError` for invalid input, fewer than 10 customers or no repeat
         purchase at all, and :class:`~clv.errors.ConvergenceError` when no finite optimum is found.
         """
-        x, t_x, age, unit = purchase_inputs(frequency, recency, T)
-        w = check_weights(weights, x.size)
-        if w.sum() < MIN_CUSTOMERS:
-            raise DataValidationError(
-                f"only {w.sum():,.0f} customers: a purchase model needs at least {MIN_CUSTOMERS}"
-            )
-        if not np.any((x > 0) & (w > 0)):
-            raise DataValidationError("no repeat purchases: a purchase model cannot be fitted")
+        x, t_x, age, unit, w = fit_inputs(frequency, recency, T, weights)
         histories = Histories.from_customers(x, t_x, age, w)
-        scale = max(float(np.average(histories.age, weights=histories.weights)) / 10.0, 1e-9)
+        scale = time_scale(histories)
         scaled_log_params, converged, message = self._maximise(histories.rescaled(scale))
-        log_params = scaled_log_params.copy()
-        for name in self.time_scale_params:
-            log_params[self.param_names.index(name)] += np.log(scale)
+        log_params = self.unscale_time(scaled_log_params, scale)
         self._set_fit(log_params, histories)
         self.converged_ = converged
         self.optimizer_message_ = message
         self.time_unit_ = unit
         self.data_fingerprint_ = fingerprint(x, t_x, age, w)
         return self
+
+    def unscale_time(self, scaled_log_params: np.ndarray, scale: float) -> np.ndarray:
+        """Log-parameters fitted on times divided by ``scale``, on the data's own time scale."""
+        log_params = scaled_log_params.copy()
+        for name in self.time_scale_params:
+            log_params[self.param_names.index(name)] += np.log(scale)
+        return log_params
 
     def histories(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Histories:
         """Validated customers grouped into distinct histories (checks that the model is fitted)."""
@@ -159,8 +187,7 @@ class PurchaseModel(Model):
         """
         self._check_fitted()
         x, _, age, _ = purchase_inputs(frequency, recency, T)
-        r, alpha = self.params_["r"], self.params_["alpha"]
-        return (alpha + age) * np.expm1(np.log(2.0) / (r + x))
+        return median_wait(self.params_["r"], self.params_["alpha"], x, age)
 
     @single_blas_thread
     def expected_purchases_interval(
