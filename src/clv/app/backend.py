@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from clv.storage import Database, database_url, open_database
-from clv.storage.events import record_event
-from clv.storage.runs import record_run
-
-if TYPE_CHECKING:
+if (
+    TYPE_CHECKING
+):  # the storage layer (SQLAlchemy, Alembic) is imported on first use, after the first page is drawn
     from clv.pipeline import Results
+    from clv.storage import Database
 
 LOGGER = logging.getLogger("clv.app")
 SUBMISSIONS_PER_WINDOW = 3
@@ -24,11 +23,15 @@ WINDOW_SECONDS = 600.0
 
 @st.cache_resource(show_spinner=False)
 def _open(url: str) -> Database:
+    from clv.storage import open_database
+
     return open_database(url)
 
 
 def database() -> Database:
     """The database (migrated on first use); raises :class:`~clv.errors.StorageError` with a clear message."""
+    from clv.storage import database_url
+
     return _open(database_url())
 
 
@@ -40,6 +43,8 @@ def session_id() -> str:
 
 def track(event_type: str, duration_seconds: float | None = None, **details: Any) -> None:
     """Record a usage event; a storage failure is logged, never shown (analytics must not break a page)."""
+    from clv.storage.events import record_event
+
     try:
         record_event(database(), session_id(), event_type, duration_seconds, details or None)
     except Exception:
@@ -66,6 +71,8 @@ def record_prediction(results: Results, duration_seconds: float) -> None:
 def store_run(results: Results, data_name: str) -> None:
     """Store the run with its backtest metrics (once the backtest is done) and the run's seconds to its results;
     a storage failure is logged, never shown."""
+    from clv.storage.runs import record_run
+
     try:
         record_run(database(), results, data_name, results.metadata["timings_seconds"]["total"], session_id())
     except Exception:

@@ -13,7 +13,6 @@ import streamlit as st
 from clv.app import backend
 from clv.app.views.common import user_errors
 from clv.errors import CLVError, LoginError
-from clv.storage import auth
 
 TOKEN = "clv_admin_token"
 EXPIRED = "clv_admin_expired"
@@ -25,6 +24,7 @@ def current_admin() -> str | None:
     token = st.session_state.get(TOKEN)
     if not token:
         return None
+    from clv.storage import auth  # SQLAlchemy is imported when a page needs the database, not at start-up
     try:
         username = auth.check_session(backend.database(), token)
     except CLVError:
@@ -48,6 +48,8 @@ def require_admin() -> str | None:
 
 def render() -> None:
     """The Admin page: login form, or who is logged in and a logout button."""
+    from clv.storage import auth
+
     st.title("Admin")
     username = current_admin()
     if username is not None:
@@ -63,6 +65,8 @@ def render() -> None:
 
 
 def _login_form() -> None:
+    from clv.storage import auth
+
     database = backend.database()
     if auth.environment_admin() is None and auth.list_users(database).empty:
         st.info(
@@ -85,6 +89,8 @@ def _login_form() -> None:
 
 
 def _logged_in(username: str) -> None:
+    from clv.storage import auth
+
     st.text(f"Logged in as {username}")
     st.write(
         "The dashboards are in the navigation under **Dashboards**: feedback, feature requests, usage, "
