@@ -168,9 +168,7 @@ def choose_purchase_model(
         raise ConvergenceError("none of the purchase models could be fitted on this data")
     counts = np.ones(len(summary)) if weights is None else np.asarray(weights, dtype="float64")
     forecasts = {}
-    for name in comparison.table.index:
-        if name not in comparison.models:
-            continue
+    for name in _usable_models(comparison, notes):
         values = expected_revenue(comparison.models[name], spend_model, summary, horizon_weeks)
         broken = int(counts[(~np.isfinite(values.to_numpy())).any(axis=1)].sum())
         if broken:
@@ -189,7 +187,36 @@ def choose_purchase_model(
         f"purchase model: {best_name}, the lowest BIC of {', '.join(forecasts)} "
         f"({comparison.table['bic'].astype(float)[best_name]:,.1f})"
     )
+    note_uncertain(comparison.models[best_name], best_name, notes)
+    note_uncertain(spend_model, "Gamma-Gamma", notes)
     return forecasts
+
+
+def _usable_models(comparison: ModelComparison, notes: list[str]) -> list[str]:
+    """The fitted purchase models in BIC order, those whose optimiser did not converge left out with a note (all of
+    them kept, said loudly, when none converged); a chosen model whose standard errors could not be computed is
+    noted too."""
+    fitted = [str(name) for name in comparison.table.index if name in comparison.models]
+    converged = [name for name in fitted if comparison.models[name].converged_]
+    for name in sorted(set(fitted) - set(converged), key=fitted.index):
+        message = comparison.models[name].optimizer_message_
+        notes.append(
+            f"{name} {'left out' if converged else 'did not converge'}: its optimiser stopped without converging "
+            f"({message})"
+            + ("" if converged else "; no purchase model converged, so the lowest BIC is used anyway")
+        )
+    return converged or fitted
+
+
+def note_uncertain(model: PurchaseModel | GammaGamma, name: str, notes: list[str]) -> None:
+    """Note when ``model``'s Hessian was not positive definite: no standard errors, and intervals that cover only
+    the parameters the data determine."""
+    if not model.hessian_positive_definite_:
+        notes.append(
+            f"{name}: the log-likelihood is flat or saddle-shaped at the fitted parameters (its Hessian is not "
+            "positive definite), so the parameters have no standard errors and the intervals cover only the "
+            "directions the data determine: read them as too narrow"
+        )
 
 
 def customer_forecast(

@@ -11,7 +11,10 @@ and computes the weighted total log-likelihood in whatever grouped form is cheap
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache, wraps
@@ -27,6 +30,8 @@ from clv.errors import ConvergenceError, DataValidationError, ModelFileError, No
 
 FORMAT_VERSION = 1
 MIN_CUSTOMERS = 10
+MAX_MODEL_FILE_BYTES = 16 * 1024 * 1024
+MODEL_KEY_VARIABLE = "CLV_MODEL_KEY"
 ArrayLike = np.ndarray | pd.Series | Sequence[float] | float
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -128,6 +133,30 @@ def _positions(mask: np.ndarray) -> str:
     return shown + (f" and {len(where) - 5:,} more" if len(where) > 5 else "")
 
 
+def covariance_from_hessian(hessian: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The covariance of the log-parameters, the inverse of the Hessian of the negative log-likelihood, and whether
+    that Hessian is positive definite.
+
+    When it is not (the data do not pin down every parameter: a flat or saddle-shaped likelihood at the optimum), there
+    are no standard errors to report; the covariance returned is the inverse on the directions of positive curvature
+    and zero on the others, so intervals built on it cover only the well-determined directions (and say so).
+    """
+    symmetric = (hessian + hessian.T) / 2.0
+    if not np.all(np.isfinite(symmetric)):
+        return np.zeros_like(symmetric), False
+    try:
+        np.linalg.cholesky(symmetric)
+        covariance = np.linalg.inv(hessian)
+        if np.all(np.isfinite(covariance)) and np.all(np.diag(covariance) > 0):
+            return covariance, True
+    except np.linalg.LinAlgError:
+        pass
+    values, vectors = np.linalg.eigh(symmetric)
+    positive = values > 1e-12 * max(float(np.abs(values).max()), 1e-300)
+    inverse = np.where(positive, 1.0 / np.where(positive, values, 1.0), 0.0)
+    return (vectors * inverse) @ vectors.T, False
+
+
 class Model:
     """Base class of the estimators. Subclasses define ``param_names``, the likelihood and the predictions."""
 
@@ -143,6 +172,7 @@ class Model:
     log_likelihood_: float
     n_customers_: int
     converged_: bool
+    hessian_positive_definite_: bool
     optimizer_message_: str
     time_unit_: str | None
     data_fingerprint_: str | None
@@ -211,24 +241,25 @@ class Model:
 
     def _set_fit(self, log_params: np.ndarray, data: Any) -> None:
         """Store parameters, log-likelihood, covariance and standard errors for the fitted ``log_params``."""
-        hessian = self._hessian(log_params, data)
-        try:
-            covariance_log = np.linalg.inv(hessian)
-        except np.linalg.LinAlgError:
-            covariance_log = np.linalg.pinv(hessian)
-        if not np.all(np.isfinite(covariance_log)) or np.any(np.diag(covariance_log) < 0):
-            covariance_log = np.linalg.pinv(hessian)
-            covariance_log = (covariance_log + covariance_log.T) / 2.0
-        params = np.exp(log_params)
         self.log_params_ = log_params
-        self.params_ = {name: float(value) for name, value in zip(self.param_names, params, strict=True)}
+        self.params_ = {
+            name: float(value) for name, value in zip(self.param_names, np.exp(log_params), strict=True)
+        }
         self.log_likelihood_ = float(self._log_likelihood(log_params, data, gradient=False)[0])
+        self._set_covariance(*covariance_from_hessian(self._hessian(log_params, data)))
+        self.n_customers_ = round(float(data.weights.sum()))
+
+    def _set_covariance(self, covariance_log: np.ndarray, positive_definite: bool) -> None:
+        """Store the log-parameters' covariance, the natural-scale one (delta method) and the standard errors: NaN
+        when the Hessian was not positive definite (see :func:`covariance_from_hessian`)."""
+        params = np.exp(self.log_params_)
         self.covariance_log_ = covariance_log
         self.covariance_ = covariance_log * np.outer(params, params)
+        self.hessian_positive_definite_ = positive_definite
         self.standard_errors_ = {
-            name: float(np.sqrt(max(self.covariance_[i, i], 0.0))) for i, name in enumerate(self.param_names)
+            name: float(np.sqrt(max(self.covariance_[i, i], 0.0))) if positive_definite else math.nan
+            for i, name in enumerate(self.param_names)
         }
-        self.n_customers_ = round(float(data.weights.sum()))
 
     def _hessian(self, log_params: np.ndarray, data: Any) -> np.ndarray:
         """Hessian of the total negative log-likelihood in log-parameter space: forward differences of the analytic
@@ -274,6 +305,8 @@ class Model:
         self._check_fitted()
         z = stats.norm.ppf(0.5 + level / 2.0)
         se_log = np.sqrt(np.clip(np.diag(self.covariance_log_), 0.0, None))
+        if not self.hessian_positive_definite_:
+            se_log = np.full(self.n_params, math.nan)
         return pd.DataFrame(
             {
                 "estimate": list(self.params_.values()),
@@ -322,8 +355,13 @@ class Model:
 
     # --- persistence --------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description: type, format version, hyperparameters, parameters, covariance, training facts."""
+        """A JSON-ready description (type, format version, hyperparameters, parameters, covariance, training facts),
+        sealed by :func:`seal`."""
         self._check_fitted()
+        return seal(self._content())
+
+    def _content(self) -> dict[str, Any]:
+        """What :meth:`to_dict` seals; subclasses add their own entries."""
         content = {
             "model_type": self.model_type,
             "format_version": FORMAT_VERSION,
@@ -341,14 +379,15 @@ class Model:
             "time_unit": getattr(self, "time_unit_", None),
             "data_fingerprint": getattr(self, "data_fingerprint_", None),
         }
-        return {**content, "checksum": _checksum(content)}
+        if not self.hessian_positive_definite_:
+            content["hessian_positive_definite"] = False
+        return content
 
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> Self:
         """Rebuild a fitted model from :meth:`to_dict` output, refusing anything altered or of another kind."""
         if not isinstance(payload, dict):
             raise ModelFileError("a model file must hold a JSON object")
-        content = {k: v for k, v in payload.items() if k != "checksum"}
         if payload.get("model_type") != cls.model_type:
             raise ModelFileError(
                 f"this file holds a {payload.get('model_type')!r} model, not a {cls.model_type!r}"
@@ -357,10 +396,7 @@ class Model:
             raise ModelFileError(
                 f"model file format version {payload.get('format_version')!r} is not supported (expected {FORMAT_VERSION})"
             )
-        if payload.get("checksum") != _checksum(content):
-            raise ModelFileError(
-                "the model file's checksum does not match its content: it was altered or damaged"
-            )
+        verify(payload)
         try:
             params = np.array([float(payload["params"][name]) for name in cls.param_names])
             covariance_log = np.asarray(payload["covariance_log"], dtype="float64")
@@ -375,11 +411,7 @@ class Model:
             )
         model.log_params_ = np.log(params)
         model.params_ = {name: float(v) for name, v in zip(cls.param_names, params, strict=True)}
-        model.covariance_log_ = covariance_log
-        model.covariance_ = covariance_log * np.outer(params, params)
-        model.standard_errors_ = {
-            name: float(np.sqrt(max(model.covariance_[i, i], 0.0))) for i, name in enumerate(cls.param_names)
-        }
+        model._set_covariance(covariance_log, bool(payload.get("hessian_positive_definite", True)))
         model.log_likelihood_ = float(payload["log_likelihood"])
         model.n_customers_ = int(payload["n_customers"])
         model.converged_ = bool(payload["converged"])
@@ -394,15 +426,69 @@ class Model:
     @classmethod
     def load(cls, path: str | Path) -> Self:
         """Read a model written by :meth:`save`; raises :class:`~clv.errors.ModelFileError` on anything else."""
-        try:
-            payload = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ModelFileError(f"{path} is not a clv model file: {error}") from error
-        return cls.from_dict(payload)
+        return cls.from_dict(read_json_file(path, "clv model file"))
+
+
+def read_json_file(path: str | Path, what: str) -> Any:
+    """The JSON in ``path``, read within bounds: at most ``MAX_MODEL_FILE_BYTES`` (16 MB) and as deep as Python's
+    parser goes; anything else is a :class:`~clv.errors.ModelFileError` naming the file."""
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_MODEL_FILE_BYTES:
+            raise ModelFileError(
+                f"{path} is not a {what}: {size / 1024**2:,.0f} MB, more than any model file holds (16 MB)"
+            )
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except RecursionError as error:
+        raise ModelFileError(f"{path} is not a {what}: its JSON is nested too deeply") from error
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelFileError(f"{path} is not a {what}: {error}") from error
+
+
+def seal(content: dict[str, Any]) -> dict[str, Any]:
+    """``content`` with its SHA-256 checksum, and, when ``CLV_MODEL_KEY`` is set, its HMAC-SHA256 signature under
+    that key. The checksum detects accidents (a damaged or hand-edited file), not forgery: anyone can recompute it.
+    The signature cannot be made without the key."""
+    sealed = {**content, "checksum": _checksum(content)}
+    key = _model_key()
+    if key is not None:
+        sealed["signature"] = hmac.new(key, _canonical(content), hashlib.sha256).hexdigest()
+    return sealed
+
+
+def verify(payload: dict[str, Any]) -> None:
+    """Check a sealed payload (:func:`seal`): its checksum always; with ``CLV_MODEL_KEY`` set, its signature too,
+    refusing unsigned files."""
+    content = {k: v for k, v in payload.items() if k not in ("checksum", "signature")}
+    if payload.get("checksum") != _checksum(content):
+        raise ModelFileError(
+            "the model file's checksum does not match its content: it was altered or damaged"
+        )
+    key = _model_key()
+    if key is None:
+        return
+    signature = payload.get("signature")
+    if not isinstance(signature, str):
+        raise ModelFileError(
+            f"the model file is not signed, and {MODEL_KEY_VARIABLE} is set: only files written with that key are read"
+        )
+    if not hmac.compare_digest(signature, hmac.new(key, _canonical(content), hashlib.sha256).hexdigest()):
+        raise ModelFileError(
+            f"the model file's signature does not match: it was altered, or written with another {MODEL_KEY_VARIABLE}"
+        )
+
+
+def _model_key() -> bytes | None:
+    key = os.environ.get(MODEL_KEY_VARIABLE, "")
+    return key.encode("utf-8") if key else None
+
+
+def _canonical(content: dict[str, Any]) -> bytes:
+    return json.dumps(content, sort_keys=True, default=str).encode("utf-8")
 
 
 def _checksum(content: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical(content)).hexdigest()
 
 
 def fingerprint(*arrays: np.ndarray) -> str:

@@ -10,7 +10,7 @@ from scipy import integrate
 from scipy.special import digamma
 
 from clv.errors import ConvergenceError, DataValidationError
-from clv.models.base import _checksum
+from clv.models.base import covariance_from_hessian
 from clv.models.beta_geo_beta_binom import _log_beta_ratio_grad
 from clv.models.contractual import ContractualModel, Lifetimes
 
@@ -107,15 +107,10 @@ class BetaDiscreteWeibull(ContractualModel):
         super()._set_fit(log_params, data)
         if self.fixed_c is None:
             return
-        free = np.linalg.pinv(self._hessian(log_params, data)[:2, :2])
+        free, positive_definite = covariance_from_hessian(self._hessian(log_params, data)[:2, :2])
         covariance_log = np.zeros((3, 3))
-        covariance_log[:2, :2] = (free + free.T) / 2.0
-        params = np.exp(log_params)
-        self.covariance_log_ = covariance_log
-        self.covariance_ = covariance_log * np.outer(params, params)
-        self.standard_errors_ = {
-            name: float(np.sqrt(max(self.covariance_[i, i], 0.0))) for i, name in enumerate(self.param_names)
-        }
+        covariance_log[:2, :2] = free
+        self._set_covariance(covariance_log, positive_definite)
 
     def _log_survival(
         self, log_params: np.ndarray, t: np.ndarray, gradient: bool
@@ -175,9 +170,8 @@ class BetaDiscreteWeibull(ContractualModel):
             )
         return float(value)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description (see :meth:`clv.models.base.Model.to_dict`), with ``fixed_c`` among the
-        hyperparameters."""
-        content = {k: v for k, v in super().to_dict().items() if k != "checksum"}
+    def _content(self) -> dict[str, Any]:
+        """As the base class's, with ``fixed_c`` among the hyperparameters."""
+        content = super()._content()
         content["hyperparameters"] = {**content["hyperparameters"], "fixed_c": self.fixed_c}
-        return {**content, "checksum": _checksum(content)}
+        return content

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import stats
 
 from clv.errors import ModelFileError
-from clv.models.base import compress, quadratic_forms
+from clv.models.base import compress, covariance_from_hessian, quadratic_forms
 from clv.models.covariate_design import CoefficientLayout, CovariateEncoding
 
 Processes = dict[str, tuple[tuple[int, float], ...]]
@@ -129,17 +129,14 @@ def delta_interval(
     return estimate, estimate / spread, estimate * spread
 
 
-def inverse_hessian(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) -> np.ndarray:
-    """Inverse of the Hessian of a function with gradient ``gradient`` at ``theta``: forward differences (step
-    1e-5) of the analytic gradient, symmetrised; the pseudo-inverse when it is singular or not positive."""
+def inverse_hessian(
+    gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray
+) -> tuple[np.ndarray, bool]:
+    """Inverse of the Hessian of a function with gradient ``gradient`` at ``theta`` (forward differences, step 1e-5,
+    of the analytic gradient) and whether that Hessian is positive definite
+    (:func:`clv.models.base.covariance_from_hessian`)."""
     step = 1e-5
     base = gradient(theta)
     hessian = np.column_stack([(gradient(theta + step * e) - base) / step for e in np.eye(theta.size)])
-    hessian = (hessian + hessian.T) / 2.0
-    try:
-        covariance = np.linalg.inv(hessian)
-    except np.linalg.LinAlgError:
-        covariance = np.linalg.pinv(hessian)
-    if not np.all(np.isfinite(covariance)) or np.any(np.diag(covariance) < 0):
-        covariance = np.linalg.pinv(hessian)
-    return (covariance + covariance.T) / 2.0
+    covariance, positive_definite = covariance_from_hessian(hessian)
+    return (covariance + covariance.T) / 2.0, positive_definite

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from clv.errors import DataValidationError
-from clv.models.base import ArrayLike, _checksum, fingerprint, single_blas_thread
+from clv.models.base import ArrayLike, fingerprint, single_blas_thread
 from clv.models.covariate_design import CoefficientPlan, CovariateEncoding, align_covariates
 from clv.models.covariate_state import CovariateFit, CovariateRows, delta_interval, inverse_hessian
 from clv.models.covariate_table import coefficient_table
@@ -140,9 +140,9 @@ class CovariatePurchaseModel(PurchaseModel):
         start = np.concatenate([base_start, np.zeros(layout.n_free)])
         scaled_theta, converged, message = self._maximise(rows.rescaled(factor), start)
         theta = np.concatenate([self.unscale_time(scaled_theta[:4], factor), scaled_theta[4:]])
-        covariance = self._theta_covariance(theta, rows)
+        covariance, positive_definite = self._theta_covariance(theta, rows)
         jacobian = np.concatenate([np.ones(4), 1.0 / free_scale])
-        self._set_base(theta[:4], covariance[:4, :4], rows)
+        self._set_base(theta[:4], covariance[:4, :4], positive_definite, rows)
         self.log_likelihood_ = float(self._log_likelihood(theta, rows, gradient=False)[0])
         self.covariates_ = CovariateFit(
             encoding,
@@ -195,8 +195,9 @@ class CovariatePurchaseModel(PurchaseModel):
             return 1e100, np.zeros_like(log_params)
         return value, grad
 
-    def _theta_covariance(self, theta: np.ndarray, rows: CovariateRows) -> np.ndarray:
-        """Inverse Hessian of the unpenalised negative log-likelihood at ``theta``."""
+    def _theta_covariance(self, theta: np.ndarray, rows: CovariateRows) -> tuple[np.ndarray, bool]:
+        """Inverse Hessian of the unpenalised negative log-likelihood at ``theta``, and whether the Hessian is
+        positive definite."""
 
         def gradient(at: np.ndarray) -> np.ndarray:
             with np.errstate(all="ignore"):
@@ -206,15 +207,12 @@ class CovariatePurchaseModel(PurchaseModel):
 
         return inverse_hessian(gradient, theta)
 
-    def _set_base(self, log_params: np.ndarray, covariance_log: np.ndarray, rows: CovariateRows) -> None:
-        params = np.exp(log_params)
+    def _set_base(
+        self, log_params: np.ndarray, covariance_log: np.ndarray, positive_definite: bool, rows: CovariateRows
+    ) -> None:
         self.log_params_ = log_params
-        self.params_ = {name: float(v) for name, v in zip(self.param_names, params, strict=True)}
-        self.covariance_log_ = covariance_log
-        self.covariance_ = covariance_log * np.outer(params, params)
-        self.standard_errors_ = {
-            name: float(np.sqrt(max(self.covariance_[i, i], 0.0))) for i, name in enumerate(self.param_names)
-        }
+        self.params_ = {name: float(v) for name, v in zip(self.param_names, np.exp(log_params), strict=True)}
+        self._set_covariance(covariance_log, positive_definite)
         self.n_customers_ = round(float(rows.weights.sum()))
 
     # --- fitted state -------------------------------------------------------------------------------------------
@@ -313,14 +311,12 @@ class CovariatePurchaseModel(PurchaseModel):
             )
         return params
 
-    def to_dict(self) -> dict[str, Any]:
-        payload = super().to_dict()
-        if self.covariates_ is None:
-            return payload
-        content = {k: v for k, v in payload.items() if k != "checksum"}
-        # The log-parameters themselves, so that a loaded model predicts bit for bit as the fitted one.
-        content["covariates"] = {**self.covariates_.to_dict(), "log_params": self.log_params_.tolist()}
-        return {**content, "checksum": _checksum(content)}
+    def _content(self) -> dict[str, Any]:
+        content = super()._content()
+        if self.covariates_ is not None:
+            # The log-parameters themselves, so that a loaded model predicts bit for bit as the fitted one.
+            content["covariates"] = {**self.covariates_.to_dict(), "log_params": self.log_params_.tolist()}
+        return content
 
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> Self:

@@ -13,7 +13,7 @@ from clv.errors import ModelFileError
 from clv.explain.insights import insights
 from clv.forecast.learned import LearnedModel
 from clv.models import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD
-from clv.models.base import Model
+from clv.models.base import Model, read_json_file
 from clv.pipeline.backtesting import BacktestThread, backtest_tables, backtest_window
 from clv.settings import Settings
 
@@ -101,10 +101,7 @@ class Results:
     def load(cls, folder: str | Path) -> Results:
         """Read a run written by :meth:`save`; raises :class:`~clv.errors.ModelFileError` on anything else."""
         root = Path(folder)
-        try:
-            document = json.loads((root / "run.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise ModelFileError(f"{root} is not a saved clv run: {error}") from error
+        document = read_json_file(root / "run.json", "saved clv run")
         if document.get("format") != "clv-run" or document.get("format_version") != 1:
             raise ModelFileError(f"{root} holds an unsupported run format")
         tables = {name: pd.read_parquet(root / f"{name}.parquet") for name in document["tables"]}

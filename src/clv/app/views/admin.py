@@ -25,6 +25,7 @@ def current_admin() -> str | None:
     if not token:
         return None
     from clv.storage import auth  # SQLAlchemy is imported when a page needs the database, not at start-up
+
     try:
         username = auth.check_session(backend.database(), token)
     except CLVError:
