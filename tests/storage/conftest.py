@@ -14,10 +14,10 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, make_url, text
 
-from clv.storage import Database, auth, open_database
+from clv.storage import Database, open_database, passwords
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
-PRODUCTION_HASHER = auth.HASHER
+PRODUCTION_HASHER = passwords.HASHER
 
 
 def postgres_url() -> str:
@@ -61,5 +61,5 @@ def database(database_url: str) -> Iterator[Database]:
 def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id with 1 MiB and one pass instead of 64 MiB and three: the tests check what happens around the
     hash, not its cost (``test_the_production_hasher_is_argon2id_with_the_library_defaults`` checks that)."""
-    monkeypatch.setattr(auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    auth._dummy_hash.cache_clear()
+    monkeypatch.setattr(passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    passwords.dummy_hash.cache_clear()

@@ -9,7 +9,7 @@ import pytest
 from argon2 import PasswordHasher, Type
 
 from clv.errors import ConfigurationError, FormError, LoginError
-from clv.storage import Database, auth
+from clv.storage import Database, auth, passwords
 from clv.storage.audit import list_audit
 from tests.storage.conftest import PRODUCTION_HASHER, T0
 
@@ -31,7 +31,7 @@ POLICY = auth.AuthPolicy(max_failures=5, lockout=timedelta(minutes=15), idle_tim
 )
 def test_weak_passwords_are_refused_with_the_reason(password: str, reason: str) -> None:
     with pytest.raises(FormError) as refused:
-        auth.hash_password(password, username="operator")
+        passwords.hash_password(password, username="operator")
     assert reason in refused.value.problems["password"]
 
 
@@ -44,12 +44,12 @@ def test_the_production_hasher_is_argon2id_with_the_library_defaults() -> None:
 
 
 def test_hash_is_argon2id_and_verifies() -> None:
-    encoded = auth.hash_password(GOOD)
+    encoded = passwords.hash_password(GOOD)
     assert encoded.startswith("$argon2id$") and GOOD not in encoded
-    assert auth.is_argon2id_hash(encoded)
+    assert passwords.is_argon2id_hash(encoded)
     assert PasswordHasher().verify(encoded, GOOD)
-    assert not auth.is_argon2id_hash("$argon2i$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA")
-    assert not auth.is_argon2id_hash("plain text")
+    assert not passwords.is_argon2id_hash("$argon2i$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA")
+    assert not passwords.is_argon2id_hash("plain text")
 
 
 def test_users_are_created_once_with_a_hash_and_listed_without_it(database: Database) -> None:
@@ -69,8 +69,8 @@ def test_wrong_password_unknown_user_and_locked_account_all_get_the_same_message
 ) -> None:
     auth.create_user(database, "ops", GOOD)
     verified: list[str] = []
-    real_verify = auth._verify
-    monkeypatch.setattr(auth, "_verify", lambda h, p: verified.append(h) or real_verify(h, p))
+    real_verify = passwords.verify_password
+    monkeypatch.setattr(passwords, "verify_password", lambda h, p: verified.append(h) or real_verify(h, p))
     messages = []
     for username, password in (("ops", "wrong password!"), ("nobody", GOOD)):
         with pytest.raises(LoginError) as failed:
@@ -141,11 +141,11 @@ def test_the_environment_can_name_an_administrator_with_a_precomputed_hash(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CLV_ADMIN_USERNAME", "deploy")
-    monkeypatch.setenv("CLV_ADMIN_PASSWORD_HASH", auth.hash_password(GOOD))
+    monkeypatch.setenv("CLV_ADMIN_PASSWORD_HASH", passwords.hash_password(GOOD))
     token = auth.login(database, "deploy", GOOD, POLICY, now=T0)
     assert auth.check_session(database, token, POLICY, now=T0) == "deploy"
     assert auth.list_users(database).iloc[0]["source"] == "environment"
-    monkeypatch.setenv("CLV_ADMIN_PASSWORD_HASH", auth.hash_password(GOOD + " rotated"))
+    monkeypatch.setenv("CLV_ADMIN_PASSWORD_HASH", passwords.hash_password(GOOD + " rotated"))
     with pytest.raises(LoginError):
         auth.login(database, "deploy", GOOD, POLICY, now=T0)
     assert auth.check_session(database, token, POLICY, now=T0) is None  # rotating the hash ends sessions

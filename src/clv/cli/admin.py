@@ -127,10 +127,10 @@ def hash_password(password_stdin: PasswordStdin = False) -> None:
 
     Example: clv admin hash-password --password-stdin < secret.txt
     """
-    from clv.storage import auth
+    from clv.storage import passwords
 
     with _exit_codes():
-        typer.echo(auth.hash_password(_read_password(password_stdin)))
+        typer.echo(passwords.hash_password(_read_password(password_stdin)))
 
 
 @admin_app.command("list-users")

@@ -16,70 +16,18 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 import pandas as pd
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from clv.errors import ConfigurationError, FormError, LoginError
-from clv.storage import audit
+from clv.storage import audit, passwords
 from clv.storage.db import Database, to_frame, utc_now
 from clv.storage.schema import admin_sessions, admin_users
 
-MIN_PASSWORD_CHARS = 12
 LOGIN_FAILED = "Wrong username or password, or the account is locked for a while. Please try again later."
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
-COMMON_WORDS = frozenset(
-    [
-        "password",
-        "passw0rd",
-        "passwort",
-        "motdepasse",
-        "qwerty",
-        "qwertz",
-        "azerty",
-        "letmein",
-        "welcome",
-        "admin",
-        "administrator",
-        "root",
-        "iloveyou",
-        "monkey",
-        "dragon",
-        "football",
-        "baseball",
-        "sunshine",
-        "princess",
-        "trustno",
-        "master",
-        "secret",
-        "changeme",
-        "default",
-        "login",
-        "shadow",
-        "superman",
-        "batman",
-        "starwars",
-        "whatever",
-        "freedom",
-        "hello",
-        "test",
-        "guest",
-        "user",
-        "clv",
-    ]
-)
-SEQUENCES = (
-    "abcdefghijklmnopqrstuvwxyz",
-    "0123456789",
-    "qwertyuiopasdfghjklzxcvbnm",
-    "qwertzuiop",
-    "azertyuiop",
-)
-HASHER = PasswordHasher()  # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile)
 
 
 @dataclass(frozen=True)
@@ -100,49 +48,12 @@ class AuthPolicy:
         )
 
 
-def password_problems(password: str, username: str | None = None) -> list[str]:
-    """Why ``password`` is too weak (empty when it is acceptable)."""
-    problems = []
-    lowered = password.lower()
-    if len(password) < MIN_PASSWORD_CHARS:
-        problems.append(f"it has {len(password)} characters; use at least {MIN_PASSWORD_CHARS}")
-    if len(set(password)) < 5:
-        problems.append("it uses fewer than 5 different characters")
-    letters = re.sub(r"[^a-z]", "", lowered)
-    if letters in COMMON_WORDS or lowered in COMMON_WORDS:
-        problems.append("it is a common password with digits or symbols around it")
-    if any(lowered in sequence * 2 for sequence in SEQUENCES) or _repeats(lowered):
-        problems.append("it is a keyboard, alphabet or repeated sequence")
-    if username and len(username) >= 3 and username.lower() in lowered:
-        problems.append("it contains the username")
-    return problems
-
-
-def hash_password(password: str, username: str | None = None) -> str:
-    """The argon2id hash of ``password`` after checking its strength (:class:`~clv.errors.FormError` if weak)."""
-    problems = password_problems(password, username)
-    if problems:
-        raise FormError({"password": "too weak: " + "; ".join(problems)})
-    return HASHER.hash(password)
-
-
-def is_argon2id_hash(value: str) -> bool:
-    """True when ``value`` is an encoded argon2id hash such as :func:`hash_password` returns."""
-    if not value.startswith("$argon2id$"):
-        return False
-    try:
-        HASHER.check_needs_rehash(value)
-    except (InvalidHashError, ValueError):
-        return False
-    return True
-
-
 def create_user(
     database: Database, username: str, password: str, actor: str = "cli", now: datetime | None = None
 ) -> None:
     """Add administrator ``username`` with ``password`` (checked for strength, stored as an argon2id hash)."""
     _check_username(username)
-    password_hash = hash_password(password, username)
+    password_hash = passwords.hash_password(password, username)
     moment = now or utc_now()
 
     def work(connection: Connection) -> None:
@@ -166,7 +77,7 @@ def create_user(
 
 def set_password(database: Database, username: str, password: str, actor: str = "cli") -> None:
     """Replace ``username``'s password; ends the user's sessions and lifts any lock."""
-    password_hash = hash_password(password, username)
+    password_hash = passwords.hash_password(password, username)
     _change_user(database, username, actor, "set password", password_hash=password_hash)
 
 
@@ -206,7 +117,7 @@ def environment_admin() -> tuple[str, str] | None:
         raise ConfigurationError("set both CLV_ADMIN_USERNAME and CLV_ADMIN_PASSWORD_HASH, or neither")
     if not USERNAME.match(username):
         raise ConfigurationError("CLV_ADMIN_USERNAME: 3 to 64 letters, digits or . _ @ -")
-    if not is_argon2id_hash(password_hash):
+    if not passwords.is_argon2id_hash(password_hash):
         raise ConfigurationError(
             "CLV_ADMIN_PASSWORD_HASH is not an argon2id hash (it starts with $argon2id$); "
             "make one with: clv admin hash-password"
@@ -262,7 +173,7 @@ def login(
     sync_environment_admin(database, moment)
     user = database.read(lambda connection: _user(connection, username), "reading administrators")
     if user is None:
-        _verify(_dummy_hash(), password)
+        passwords.verify_password(passwords.dummy_hash(), password)
         database.write(
             lambda connection: audit.record(
                 connection, "anonymous", "login failed", username, {"reason": "unknown user"}, moment
@@ -270,7 +181,7 @@ def login(
             "recording the failed login",
         )
         raise LoginError(LOGIN_FAILED)
-    verified = _verify(user.password_hash, password)
+    verified = passwords.verify_password(user.password_hash, password)
     locked = user.locked_until is not None and user.locked_until > moment
     if locked or not verified:
         database.write(
@@ -280,8 +191,8 @@ def login(
         raise LoginError(LOGIN_FAILED)
     token = secrets.token_urlsafe(32)
     values: dict[str, object] = {"failed_attempts": 0, "locked_until": None, "last_login_at": moment}
-    if HASHER.check_needs_rehash(user.password_hash):
-        values["password_hash"] = HASHER.hash(password)
+    if passwords.HASHER.check_needs_rehash(user.password_hash):
+        values["password_hash"] = passwords.HASHER.hash(password)
 
     def work(connection: Connection) -> None:
         connection.execute(update(admin_users).where(admin_users.c.id == user.id).values(**values))
@@ -410,18 +321,6 @@ def _user(connection: Connection, username: str) -> Row[Any] | None:
     return connection.execute(select(admin_users).where(admin_users.c.username == username)).one_or_none()
 
 
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return HASHER.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-@cache
-def _dummy_hash() -> str:
-    return HASHER.hash(secrets.token_urlsafe(16))
-
-
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -429,12 +328,6 @@ def _digest(token: str) -> str:
 def _check_username(username: str) -> None:
     if not USERNAME.match(username):
         raise FormError({"username": "3 to 64 letters, digits or . _ @ - (no spaces)"})
-
-
-def _repeats(text: str) -> bool:
-    return any(
-        len(text) >= 2 * size and text == (text[:size] * len(text))[: len(text)] for size in range(1, 5)
-    )
 
 
 def _positive(variable: str, default: float) -> float:
