@@ -175,6 +175,15 @@ def test_insights_are_sentences_built_from_the_run(cdnow_run: clv.Results) -> No
     assert all(line.endswith(".") for line in cdnow_run.insights)
 
 
+def test_the_total_has_a_predictive_interval_around_the_parameter_one(cdnow_run: clv.Results) -> None:
+    total, low, high = cdnow_run.total
+    predictive = cdnow_run.metadata["total_predictive"]
+    assert predictive["level"] == 0.8
+    assert predictive["low"] < low < total < high < predictive["high"]
+    text = "\n".join(cdnow_run.insights)
+    assert f"80 % predictive interval ${predictive['low']:,.0f} to ${predictive['high']:,.0f}" in text
+
+
 def test_customer_drivers_say_in_words_which_way_each_feature_pushes(cdnow_run: clv.Results) -> None:
     drivers = cdnow_run.drivers["customers"]["drivers"]
     words = set(cdnow_run.drivers["importance"]["description"])

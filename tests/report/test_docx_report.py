@@ -21,7 +21,10 @@ def test_report_has_every_section_kpis_tables_and_images(cdnow_run: clv.Results)
     assert values["Customers"] == f"{len(cdnow_run.predictions):,}"
     assert values["Predicted value"] == f"${cdnow_run.total[0]:,.0f}"
     low, high = cdnow_run.total[1:]
-    assert values["80 % interval"] == f"${low:,.0f} to ${high:,.0f}"
+    assert values["80 % interval of the expected value (parameters)"] == f"${low:,.0f} to ${high:,.0f}"
+    predictive = cdnow_run.metadata["total_predictive"]
+    shown = values["80 % predictive interval (adding the randomness of purchases and spend)"]
+    assert shown == f"${predictive['low']:,.0f} to ${predictive['high']:,.0f}"
     models = {row.cells[0].text for table in document.tables for row in table.rows[1:]}
     assert "ensemble" in models
     assert len(document.inline_shapes) == 4  # value spread, concentration, deciles, tracking

@@ -57,3 +57,39 @@ def simulate_pareto_nbd(
     x = rng.poisson(rate * active_until).astype("float64")
     last = active_until * rng.random(n) ** (1.0 / np.maximum(x, 1.0))
     return pd.DataFrame({"frequency": x, "recency": np.where(x > 0, last, 0.0), "T": age})
+
+
+def simulate_calibration_and_holdout(
+    rng: np.random.Generator,
+    purchase: tuple[float, float, float, float],
+    spend: tuple[float, float, float],
+    age: np.ndarray,
+    holdout: float,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """BG/NBD customers with Gamma-Gamma spend, followed past their calibration period: the ground truth for
+    checking predictive intervals. ``purchase`` is BG/NBD's (r, alpha, a, b), ``spend`` Gamma-Gamma's (p, q, gamma):
+    each customer's purchase values are ``Gamma(p, nu)`` with ``nu ~ Gamma(q, gamma)`` (Fader & Hardie 2013).
+    Returns the calibration summary (frequency, recency, T = ``age``, monetary_value: the mean of the repeat
+    purchases' values) and each customer's revenue in the ``holdout`` time units after ``age``."""
+    r, alpha, a, b = purchase
+    p, q, gamma = spend
+    n = age.size
+    rate = rng.gamma(r, 1.0 / alpha, size=n)
+    leave = rng.beta(a, b, size=n)
+    scale = rng.gamma(q, 1.0 / gamma, size=n)
+    clock, x, t_x = np.zeros(n), np.zeros(n), np.zeros(n)
+    spent, later = np.zeros(n), np.zeros(n)
+    active = np.ones(n, dtype=bool)
+    while active.any():
+        clock = clock + rng.exponential(1.0 / rate)
+        value = rng.gamma(p, 1.0 / scale)
+        bought = active & (clock <= age + holdout)
+        calibration = bought & (clock <= age)
+        x[calibration] += 1
+        t_x[calibration] = clock[calibration]
+        spent[calibration] += value[calibration]
+        later[bought & ~calibration] += value[bought & ~calibration]
+        active = bought & (rng.random(n) >= leave)
+    monetary = np.divide(spent, x, out=np.zeros(n), where=x > 0)
+    summary = pd.DataFrame({"frequency": x, "recency": t_x, "T": age, "monetary_value": monetary})
+    return summary, later

@@ -22,14 +22,23 @@ def insights(
     settings: Settings,
     drivers: pd.DataFrame | None = None,
     metrics: pd.DataFrame | None = None,
+    predictive: tuple[float, float] | None = None,
 ) -> list[str]:
     """Findings: value concentration, valuable customers at risk and the value at stake, expected revenue with its
-    interval, the main drivers, and how the ensemble did in the backtest."""
+    intervals (of the expected value; with ``predictive``, of the value the customers will bring), the main
+    drivers, and how the ensemble did in the backtest."""
     findings = []
     estimate, low, high = total
+    realised = (
+        f"; {settings.interval_text.replace('interval', 'predictive interval')} {money(predictive[0])} to "
+        f"{money(predictive[1])} for what they will bring, adding the randomness of purchases and spend"
+        if predictive is not None
+        else ""
+    )
     findings.append(
         f"Expected value of the {len(predictions):,} customers over {settings.horizon_text}: {money(estimate)} "
-        f"({settings.interval_text} {money(low)} to {money(high)})."
+        f"({settings.interval_text} {money(low)} to {money(high)} for the expected value, from the parameters' "
+        f"uncertainty{realised})."
     )
     values = predictions["clv"].to_numpy(dtype=float)
     if values.sum() > 0:

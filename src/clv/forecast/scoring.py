@@ -31,6 +31,7 @@ from clv.forecast.learned import top_drivers
 from clv.forecast.probabilistic import Forecast, customer_forecast
 from clv.forecast.training import LearnedFit, apply_learned
 from clv.models import GammaGamma, PurchaseModel
+from clv.models.predictive import revenue_variance
 from clv.models.value import total_interval, value_with_gradients
 
 if TYPE_CHECKING:
@@ -44,12 +45,14 @@ class ScoredPart:
     """One part of the customers scored: the per-customer columns of the predictions table (all but the segments)
     plus ``weeks_since_last`` (the RFM recency), each customer's weighted gradients of the total's interval (rows x
     model parameters), and with drivers asked for and a learned model: each customer's top drivers in words and the
-    part's sum of each feature's absolute SHAP contribution."""
+    part's sum of each feature's absolute SHAP contribution; with a process share, the customers of the part in the
+    sample that estimates the randomness of the total (see :func:`process_rows`)."""
 
     predictions: pd.DataFrame
     gradients: np.ndarray
     drivers: pd.Series | None = None
     contribution_sums: pd.Series | None = None
+    process_rows: pd.DataFrame | None = None
 
 
 def customer_parts(
@@ -119,11 +122,13 @@ def score_part(
     models: tuple[PurchaseModel, GammaGamma],
     fit: LearnedFit | None,
     drivers: bool = False,
+    process_share: float = 0.0,
 ) -> ScoredPart:
     """Score the customers of ``summary`` (in weeks, indexed by customer_id) at ``end``: the purchase and spend
     ``models``' forecast, the learned one from ``features`` when ``fit`` is given, their blend, values with
-    discounting, margin and interval, the next purchase date, the country when the features have it, and with
-    ``drivers`` each customer's top drivers."""
+    discounting, margin and interval, the next purchase date, the country when the features have it, with
+    ``drivers`` each customer's top drivers, and with a ``process_share`` (0 to 1) that share of its customers for
+    the estimate of the randomness of the total (:func:`process_rows`)."""
     result = customer_forecast(summary, *models, end, settings.horizon_weeks)
     if fit is not None and features is not None:
         apply_learned(result, fit, features)
@@ -132,6 +137,8 @@ def score_part(
     if features is not None and "country" in features:
         predictions["country"] = features["country"].reindex(summary.index).astype(object).to_numpy()
     part = ScoredPart(predictions, gradients)
+    if process_share > 0:
+        part.process_rows = process_rows(summary, predictions, settings, process_share)
     if (
         drivers
         and result.learned_model is not None
@@ -142,6 +149,39 @@ def score_part(
         part.drivers = top_drivers(contributions).reindex(summary.index).fillna("")
         part.contribution_sums = contributions.abs().sum()
     return part
+
+
+def process_rows(
+    summary: pd.DataFrame, predictions: pd.DataFrame, settings: Settings, share: float
+) -> pd.DataFrame:
+    """The customers of a part in the sample on which the randomness of purchases and spend is estimated: about
+    ``share`` of them, chosen by a hash of the id (so the sample does not depend on how the customers are divided
+    into parts), with their history (weeks), their value's discounting and margin per unit of undiscounted revenue
+    (``factor``) and the weight ``1 / share`` that carries the sample to every customer."""
+    hashed = pd.util.hash_pandas_object(summary["customer_id"].astype(str), index=False).to_numpy()
+    chosen = (hashed % 1_000_003) / 1_000_003 < share
+    rows = predictions[chosen]
+    undiscounted = (rows["expected_purchases"] * rows["expected_avg_value"]).to_numpy()
+    factor = np.divide(
+        rows["clv_probabilistic"].to_numpy(),
+        undiscounted,
+        out=np.full(undiscounted.shape, settings.margin),
+        where=undiscounted > 0,
+    )
+    sample = summary.loc[chosen, ["frequency", "recency", "T", "monetary_value"]].reset_index(drop=True)
+    return sample.assign(factor=factor, weight=1.0 / share)
+
+
+def process_variance(
+    rows: pd.DataFrame, models: tuple[PurchaseModel, GammaGamma], settings: Settings
+) -> float:
+    """The sum over every customer of the variance of their value over the horizon (currency squared), from the
+    sample :func:`process_rows` chose: each sampled customer's variance of revenue
+    (:func:`clv.models.predictive.revenue_variance`) with its discounting and margin, times its weight."""
+    if rows.empty:
+        return 0.0
+    variance = revenue_variance(*models, rows, settings.horizon_weeks, np.random.default_rng(settings.seed))
+    return float((variance * rows["factor"].to_numpy() ** 2 * rows["weight"].to_numpy()).sum())
 
 
 def value_customers(result: Forecast, settings: Settings) -> tuple[pd.DataFrame, np.ndarray]:

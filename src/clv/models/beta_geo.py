@@ -200,6 +200,24 @@ class BetaGeo(CovariatePurchaseModel):
         r, alpha, a, b = params
         return _expected_given_posterior(r + x, alpha + age, a, b + x + self.dropout_shift, t)
 
+    def _draw_if_alive(
+        self,
+        params: np.ndarray,
+        t: float,
+        x: np.ndarray,
+        age: np.ndarray,
+        shape: tuple[int, int],
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Rate ``lambda ~ Gamma(r + x, alpha + T)`` and dropout ``p ~ Beta(a, b + x + k)`` from the posterior of an
+        active customer (``k`` = 1 for MBG/NBD), then Poisson arrivals over ``t``, each purchase followed by a
+        dropout with probability ``p``: the purchases are the fewer of the arrivals and the geometric number of
+        purchases until the one after which the customer leaves."""
+        r, alpha, a, b = params
+        rate = rng.gamma(r + x, 1.0 / (alpha + age), size=shape)
+        leave = np.clip(rng.beta(a, b + x + self.dropout_shift, size=shape), 1e-12, 1.0)
+        return np.minimum(rng.poisson(rate * t), rng.geometric(leave)).astype("float64")
+
     def _unconditional_expected(self, params: np.ndarray, t: np.ndarray) -> np.ndarray:
         """E[X(t)] for a new customer, Fader, Hardie & Lee (2005) eq. 9; for MBG/NBD (Batislam et al. 2007) the
         customer first survives the dropout at time 0 (probability ``b / (a + b)``), then ``p ~ Beta(a, b + 1)``."""

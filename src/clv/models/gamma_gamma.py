@@ -250,6 +250,22 @@ class GammaGamma(Model):
         x, m = spend_inputs(frequency, monetary_value)
         return self._expected(self._params(), x, m)
 
+    def draw_revenue(
+        self, purchases: np.ndarray, frequency: ArrayLike, monetary_value: ArrayLike, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Draws of the revenue of ``purchases`` (draws x customers) future purchases at the fitted parameters: each
+        customer's spend scale ``nu`` from its posterior ``Gamma(q + p x, gamma + x m_x)`` and each purchase's value
+        ``~ Gamma(p, nu)``, so their sum is ``Gamma(p X, nu)`` (Fader & Hardie 2013). The mean of a draw is the
+        purchases times :meth:`expected_average_value`."""
+        p, q, gamma = self._params()
+        x = np.asarray(frequency, dtype="float64")
+        own = np.where(x > 0, np.maximum(np.asarray(monetary_value, dtype="float64"), 0.0), 0.0)
+        scale = rng.gamma(q + p * x, 1.0 / (gamma + x * own), size=purchases.shape)
+        revenue = np.zeros(purchases.shape)
+        bought = purchases > 0
+        revenue[bought] = rng.gamma(p * purchases[bought], 1.0 / scale[bought])
+        return revenue
+
     def expected_average_value_interval(
         self, frequency: ArrayLike, monetary_value: ArrayLike, level: float = 0.8
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

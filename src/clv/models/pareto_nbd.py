@@ -214,6 +214,24 @@ class ParetoNBD(CovariatePurchaseModel):
         r, alpha, s, beta = params
         return (r + x) / (alpha + age) * _expected_active_time(s, beta + age, np.asarray(t))
 
+    def _draw_if_alive(
+        self,
+        params: np.ndarray,
+        t: float,
+        x: np.ndarray,
+        age: np.ndarray,
+        shape: tuple[int, int],
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Rate ``lambda ~ Gamma(r + x, alpha + T)`` and dropout rate ``mu ~ Gamma(s, beta + T)`` from the posterior
+        of a customer active at ``T``, a remaining lifetime ``~ Exp(mu)``, and Poisson purchases while active
+        within ``t``."""
+        r, alpha, s, beta = params
+        rate = rng.gamma(r + x, 1.0 / (alpha + age), size=shape)
+        death = rng.gamma(s, 1.0 / (beta + age), size=shape)
+        lifetime = rng.exponential(1.0, size=shape) / np.maximum(death, 1e-300)
+        return rng.poisson(rate * np.minimum(t, lifetime)).astype("float64")
+
     def _unconditional_expected(self, params: np.ndarray, t: np.ndarray) -> np.ndarray:
         r, alpha, s, beta = params
         return r / alpha * _expected_active_time(s, beta, t)

@@ -189,6 +189,30 @@ class PurchaseModel(Model):
         x, _, age, _ = purchase_inputs(frequency, recency, T)
         return median_wait(self.params_["r"], self.params_["alpha"], x, age)
 
+    def draw_purchases(
+        self,
+        t: float,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        draws: int,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Draws (``draws`` x customers) of each customer's repeat purchases in the next ``t`` time units from the
+        posterior predictive distribution at the fitted parameters: still active at the observation end with
+        probability P(alive), and then buying as the model says of a customer with this history (the rate and the
+        dropout drawn from their posteriors). Their mean is :meth:`expected_purchases`; their spread is the
+        randomness of purchases that a parameter interval leaves out."""
+        self._check_fitted()
+        if getattr(self, "covariates_", None) is not None:
+            raise DataValidationError(
+                "purchase draws of a model fitted with covariates are not available yet"
+            )
+        x, _, age, _ = purchase_inputs(frequency, recency, T)
+        active = rng.random((draws, x.size)) < self.probability_alive(frequency, recency, T)
+        counts = self._draw_if_alive(self._params(), float(t), x, age, (draws, x.size), rng)
+        return np.where(active, counts, 0.0)
+
     @single_blas_thread
     def expected_purchases_interval(
         self, t: float, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, level: float = 0.8
@@ -212,6 +236,19 @@ class PurchaseModel(Model):
         return if_alive[histories.age_point] * alive[:, None]
 
     # --- formulas per model -------------------------------------------------------------------------------------
+    def _draw_if_alive(
+        self,
+        params: np.ndarray,
+        t: float,
+        x: np.ndarray,
+        age: np.ndarray,
+        shape: tuple[int, int],
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Draws of the purchases in the next ``t`` of customers known to be active at ``age`` after ``x`` repeat
+        purchases (a ``shape`` array: draws x customers)."""
+        raise NotImplementedError
+
     def _history_log_likelihood(
         self, log_params: np.ndarray, histories: Histories, gradient: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:

@@ -106,7 +106,7 @@ def predict_to_file(
             output=target,
             customers=tally.customers,
             total=total,
-            insights=insights(segmented, total, settings, None, metrics),
+            insights=insights(segmented, total, settings, None, metrics, tally.predictive(fitted, settings)),
             metadata=metadata,
         )
 

@@ -36,6 +36,9 @@ def run_metadata(
         "learned_model": learned_metadata(fit, fitted.purchase_model, settings.horizon_weeks),
         "blend_weights": fit.weights if fit is not None else {},
         "notes": fitted.notes,
+        "total_predictive": dict(
+            zip(("low", "high"), tally.predictive(fitted, settings), strict=True), level=settings.interval
+        ),
         "backtest": backtest_window(tested),
         "settings": settings.to_dict(),
         "customers": tally.customers,

@@ -18,6 +18,12 @@ from clv.pipeline.backtesting import BacktestThread, backtest_tables, backtest_w
 from clv.settings import Settings
 
 
+def predictive_total(metadata: dict[str, Any]) -> tuple[float, float] | None:
+    """The predictive interval of the total a run's metadata holds (None in runs saved before it was added)."""
+    interval = metadata.get("total_predictive")
+    return (float(interval["low"]), float(interval["high"])) if interval else None
+
+
 @dataclass
 class Results:
     """Everything a run produced; see the documentation's "The one run" page (docs/run.md) for the columns."""
@@ -57,7 +63,12 @@ class Results:
         }
         tables = backtest_tables(tested)
         findings = insights(
-            self.predictions, self.total, self.settings, self.drivers.get("importance"), tables["metrics"]
+            self.predictions,
+            self.total,
+            self.settings,
+            self.drivers.get("importance"),
+            tables["metrics"],
+            predictive_total(self.metadata),
         )
         return replace(self, **tables, insights=findings, metadata=metadata, backtest_pending=None)
 

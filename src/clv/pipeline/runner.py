@@ -41,7 +41,7 @@ from clv.pipeline.metadata import run_metadata
 from clv.pipeline.predictions import add_segments, segment_tables
 from clv.pipeline.progress import Progress
 from clv.pipeline.results import Results
-from clv.pipeline.tally import Tally, scored_parts
+from clv.pipeline.tally import Tally, process_share, scored_parts
 from clv.settings import Settings
 
 
@@ -119,7 +119,14 @@ def _results(
         predictions=predictions,
         **tables,
         segments=segment_tables(predictions),
-        insights=insights(predictions, total, settings, drivers.get("importance"), tables["metrics"]),
+        insights=insights(
+            predictions,
+            total,
+            settings,
+            drivers.get("importance"),
+            tables["metrics"],
+            tally.predictive(fitted, settings),
+        ),
         drivers=drivers,
         models={"purchase_model": fitted.purchase_model, "spend_model": fitted.spend_model},
         learned_model=fitted.fit.model if fitted.fit is not None else None,
@@ -179,6 +186,7 @@ def _run_customer_level(summary: pd.DataFrame, settings: Settings, report: Progr
         settings,
         (purchase_model, spend_model),
         None,
+        process_share=process_share(len(weeks)),
     )
     tally = Tally()
     tally.add(part)

@@ -12,12 +12,21 @@ import pandas as pd
 from clv.config import release_freed_memory
 from clv.data.transactions import Transactions
 from clv.forecast.learned import global_importance
-from clv.forecast.scoring import ScoredPart, customer_parts, score_part, total_value
+from clv.forecast.scoring import ScoredPart, customer_parts, process_variance, score_part, total_value
+from clv.models.predictive import predictive_interval
 from clv.pipeline.fitting import Fitted
 from clv.pipeline.progress import Progress
 from clv.settings import Settings
 
 FINGERPRINT_COLUMNS: tuple[str, ...] = ("customer_id", "frequency", "recency", "T", "monetary_value")
+PROCESS_CUSTOMERS = 20_000
+"""About this many customers, at random, estimate the randomness of purchases and spend in the predictive interval
+of the total (all of them in smaller runs)."""
+
+
+def process_share(customers: int) -> float:
+    """The share of ``customers`` whose purchases and spend are drawn for the total's predictive interval."""
+    return min(1.0, PROCESS_CUSTOMERS / max(customers, 1))
 
 
 def scored_parts(
@@ -36,6 +45,7 @@ def scored_parts(
             (fitted.purchase_model, fitted.spend_model),
             fitted.fit,
             drivers,
+            process_share(fitted.customers),
         )
         done += len(summary)
         del summary, features
@@ -48,13 +58,15 @@ def scored_parts(
 
 class Tally:
     """Sums over scored parts: customers, blended and probabilistic totals, weighted gradients of the total's
-    interval, absolute SHAP contributions, and a fingerprint of the customers' statistics."""
+    interval, the customers' variances of their value (for the predictive interval), absolute SHAP contributions, and a fingerprint of the customers' statistics."""
 
     def __init__(self) -> None:
         self.customers = 0
         self._blended = 0.0
         self._probabilistic = 0.0
         self._gradients: np.ndarray | float = 0.0
+        self._process_rows: list[pd.DataFrame] = []
+        self._predictive: tuple[float, float] | None = None
         self._contributions: pd.Series | None = None
         self._digests = {column: hashlib.sha256() for column in FINGERPRINT_COLUMNS}
 
@@ -65,6 +77,7 @@ class Tally:
         self._blended += float(rows["clv"].sum())
         self._probabilistic += float(rows["clv_probabilistic"].sum())
         self._gradients = self._gradients + part.gradients.sum(axis=0)
+        self._process_rows += [part.process_rows] if part.process_rows is not None else []
         if part.contribution_sums is not None:
             previous = self._contributions
             self._contributions = (
@@ -84,6 +97,19 @@ class Tally:
             (fitted.purchase_model, fitted.spend_model),
             settings.interval,
         )
+
+    def predictive(self, fitted: Fitted, settings: Settings) -> tuple[float, float]:
+        """The predictive interval of the blended total (:func:`clv.models.predictive.predictive_interval`): the
+        parameters' uncertainty plus the randomness of purchases and spend, scaled like the total; computed once,
+        when every part is in."""
+        if self._predictive is not None:
+            return self._predictive
+        blended, low, high = self.total(fitted, settings)
+        scale = blended / self._probabilistic if self._probabilistic > 0 else 1.0
+        rows = pd.concat(self._process_rows, ignore_index=True) if self._process_rows else pd.DataFrame()
+        variance = process_variance(rows, (fitted.purchase_model, fitted.spend_model), settings)
+        self._predictive = predictive_interval(blended, (low, high), scale**2 * variance, settings.interval)
+        return self._predictive
 
     def importance(self) -> pd.DataFrame | None:
         """The features by mean absolute contribution (None without contributions)."""

@@ -17,6 +17,7 @@ from docx.shared import Inches
 
 from clv.explain.insights import money
 from clv.pipeline import Results
+from clv.pipeline.results import predictive_total
 from clv.report import charts
 
 SECTIONS: tuple[str, ...] = (
@@ -32,6 +33,10 @@ SECTIONS: tuple[str, ...] = (
 def chart_png(chart: alt.Chart | alt.LayerChart, scale: float = 2.0) -> bytes:
     """An Altair chart as PNG bytes."""
     return bytes(vl_convert.vegalite_to_png(chart.to_json(), scale=scale))
+
+
+def _interval_text(interval: tuple[float, float] | None) -> str:
+    return f"{money(interval[0])} to {money(interval[1])}" if interval is not None else "not computed"
 
 
 def _table(document: WordDocument, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> None:
@@ -69,7 +74,9 @@ def build_run_report(results: Results, title: str = "Customer lifetime value rep
             "figure": [
                 "Customers",
                 "Predicted value",
-                results.settings.interval_text.capitalize(),
+                f"{results.settings.interval_text.capitalize()} of the expected value (parameters)",
+                f"{results.settings.interval_text.capitalize().replace('interval', 'predictive interval')} "
+                "(adding the randomness of purchases and spend)",
                 "Average per customer",
                 "Share held by the top 20 %",
                 "Customers at high churn risk",
@@ -78,6 +85,7 @@ def build_run_report(results: Results, title: str = "Customer lifetime value rep
                 f"{len(predictions):,}",
                 money(total),
                 f"{money(low)} to {money(high)}",
+                _interval_text(predictive_total(results.metadata)),
                 money(predictions["clv"].mean()),
                 f"{top_share:.0%}",
                 f"{int((predictions['churn_risk'].astype(str) == 'High risk').sum()):,}",

@@ -13,6 +13,7 @@ from clv.config import TIME_UNIT_NAMES, normalise_time_unit
 from clv.explain.insights import money
 from clv.explain.segments import DEFAULT_TIER_CUTOFFS
 from clv.pipeline import Results
+from clv.pipeline.results import predictive_total
 from clv.report import charts
 
 
@@ -28,18 +29,14 @@ def _results() -> None:
         st.info("No prediction yet for this data and these settings: run one on the **Predict** page.")
         return
     predictions = results.predictions
-    total, low, high = results.total
+    total = results.total[0]
     ordered = predictions["clv"].sort_values(ascending=False)
     top_share = ordered.head(max(round(0.2 * len(ordered)), 1)).sum() / max(ordered.sum(), 1e-12)
     at_risk = int((predictions["churn_risk"].astype(str) == "High risk").sum())
     with st.container(key="kpis"):
         columns = st.columns(5)
         columns[0].metric("Customers", f"{len(predictions):,}")
-        columns[1].metric(
-            "Predicted value",
-            money(total),
-            help=f"Over {results.settings.horizon_text}; {results.settings.interval_text} {money(low)} to {money(high)}",
-        )
+        columns[1].metric("Predicted value", money(total), help=_intervals_text(results))
         columns[2].metric("Per customer", money(predictions["clv"].mean()), help="Average predicted value")
         columns[3].metric(
             "Top 20 % share", f"{top_share:.0%}", help="Share of predicted value held by the top 20 %"
@@ -48,8 +45,7 @@ def _results() -> None:
             "High churn risk", f"{at_risk:,}", help="Customers below 30 % probability of being active"
         )
     st.caption(
-        f"Predicted value over {results.settings.horizon_text}: {money(total)}, "
-        f"{results.settings.interval_text} {money(low)} to {money(high)}."
+        f"Predicted value over {results.settings.horizon_text}: {money(total)}. {_intervals_text(results)}"
     )
     for finding in results.insights:
         st.markdown(f"- {_escape(finding)}")
@@ -283,6 +279,20 @@ def _column_config(results: Results) -> dict[str, Any]:
         "rfm_segment": st.column_config.TextColumn("RFM segment"),
         "expected_next_purchase": st.column_config.DateColumn("next purchase (if active)"),
     }
+
+
+def _intervals_text(results: Results) -> str:
+    """Both intervals of the total, each labelled with what it covers."""
+    _, low, high = results.total
+    level = results.settings.interval_text
+    text = f"{level} of the expected value (the parameters' uncertainty): {money(low)} to {money(high)}."
+    predictive = predictive_total(results.metadata)
+    if predictive is not None:
+        text += (
+            f" {level.replace('interval', 'predictive interval')} of what the customers will bring (adding the "
+            f"randomness of purchases and spend): {money(predictive[0])} to {money(predictive[1])}."
+        )
+    return text
 
 
 def _escape(text: str) -> str:
