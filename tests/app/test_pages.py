@@ -84,6 +84,40 @@ def test_bad_upload_shows_the_data_layer_message_not_a_traceback() -> None:
     assert any("no customer id column found" in e.value for e in app.error)
 
 
+def test_a_refused_upload_says_what_is_still_loaded_and_offers_the_column_mapping() -> None:
+    app = _run(_view_script("data", data="sample"))
+    app.radio(key="data_source").set_value("Upload a file").run()
+    content = b"Kunde,Datum,Umsatz_EUR\na,2020-01-01,5\na,2020-02-01,7\n"
+    app.get("file_uploader")[0].upload("orders.csv", content, "text/csv")  # type: ignore[attr-defined]
+    app.run()
+    assert not app.exception
+    assert any("no customer id column found" in e.value for e in app.error)
+    assert any(
+        i.value == "orders.csv was not loaded; the data below is still CDNOW sample." for i in app.info
+    )
+    assert any(s.value == "Loaded: CDNOW sample" for s in app.subheader)
+    app.selectbox(key="upload_map_customer_id").set_value("Kunde")
+    app.selectbox(key="upload_map_timestamp").set_value("Datum")
+    app.selectbox(key="upload_map_amount").set_value("Umsatz_EUR").run()
+    next(b for b in app.button if b.label == "Load with this mapping").click().run()
+    assert not app.exception
+    assert any(s.value == "Loaded: orders.csv" for s in app.subheader)
+    assert {m.label: m.value for m in app.metric}["Rows kept"] == "2"
+    assert not app.error
+
+
+def test_data_that_cannot_be_modelled_is_said_to_be_so_on_the_data_page() -> None:
+    app = _run(_view_script("data", data=None))
+    app.radio(key="data_source").set_value("Upload a file").run()
+    rows = "".join(f"c{i % 46},01/12/2010,{i % 7 + 1}.5\n" for i in range(1000))
+    app.get("file_uploader")[0].upload("excerpt.csv", ("customer,date,amount\n" + rows).encode(), "text/csv")  # type: ignore[attr-defined]
+    app.run()
+    app.radio(key="date_order").set_value("day first (31/01/2010)").run()
+    assert not app.exception
+    (warning,) = [w.value for w in app.warning if "cannot be modelled" in w.value]
+    assert "every purchase is on one day (2010-12-01)" in warning
+
+
 def test_synthetic_generator_loads_an_online_retail_log() -> None:
     app = _run(_view_script("data", data=None))
     app.radio(key="data_source").set_value("Generate synthetic data").run()

@@ -23,6 +23,7 @@ class LoadedData:
     customers: pd.DataFrame | None
     report: CleaningReport | None
     raw: bytes | pd.DataFrame | None = None
+    dayfirst: bool | None = None
 
     @property
     def key(self) -> str:

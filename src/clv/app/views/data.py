@@ -10,10 +10,17 @@ from clv.app.views.common import user_errors
 from clv.config import max_upload_bytes
 from clv.data import load_customer_summary, load_transactions, weekly_activity
 from clv.data.mapping import MAPPABLE_FIELDS
+from clv.data.readiness import modelling_problems
 from clv.datasets import load_cdnow, synthetic
 from clv.errors import DataValidationError
 
 NONE = "(not in the file)"
+DATE_ORDERS: dict[str, bool | None] = {
+    "detected": None,
+    "day first (31/01/2010)": True,
+    "month first (01/31/2010)": False,
+}
+MISSING_COLUMN = ("no amount column found", "no customer id column found", "no date column found")
 FIELD_LABELS = {
     "customer_id": "Customer id",
     "timestamp": "Date / time",
@@ -82,24 +89,79 @@ def _upload() -> None:
     if len(content) > max_upload_bytes():
         st.error(f"{upload.name} is {len(content) / 1024**2:,.1f} MB, over the {limit_mb:,.0f} MB limit.")
         return
-    if st.session_state.get("uploaded_name") == (upload.name, len(content), customer_level):
+    dayfirst = DATE_ORDERS[
+        st.radio(
+            "Dates like 01/02/2010 are",
+            list(DATE_ORDERS),
+            horizontal=True,
+            key="date_order",
+            help="Detected from the dates themselves when a day above 12 shows the order; choose when it cannot.",
+        )
+    ]
+    if st.session_state.get("uploaded_name") == (upload.name, len(content), customer_level, dayfirst):
+        _offer_mapping(upload.name, content, dayfirst)
         return
+    before = state.loaded()
+    st.session_state.pop("unmapped_upload", None)
     with user_errors(f"reading {upload.name}"):
-        if customer_level:
-            time_unit = st.session_state.get("customer_time_unit", "W")
-            customers = load_customer_summary(content, file_name=upload.name, time_unit=time_unit)
-            state.set_loaded(
-                state.LoadedData(name=upload.name, transactions=None, customers=customers, report=None)
-            )
-        else:
-            log, report = load_transactions(content, file_name=upload.name)
+        _read_upload(upload.name, content, customer_level, dayfirst)
+    if state.loaded() is before:  # the file could not be read: say what is still loaded
+        still = f"the data below is still {before.name}" if before is not None else "no data is loaded"
+        st.info(f"{upload.name} was not loaded; {still}.")
+        _offer_mapping(upload.name, content, dayfirst)
+
+
+def _read_upload(name: str, content: bytes, customer_level: bool, dayfirst: bool | None) -> None:
+    upload_key = (name, len(content), customer_level, dayfirst)
+    try:
+        _load_upload(name, content, customer_level, dayfirst)
+    except DataValidationError as error:
+        if not customer_level and str(error).startswith(MISSING_COLUMN):
+            st.session_state["unmapped_upload"] = upload_key
+        raise
+    st.session_state["uploaded_name"] = upload_key
+    backend.track("upload", megabytes=round(len(content) / 1024**2, 3), customer_level=customer_level)
+
+
+def _load_upload(name: str, content: bytes, customer_level: bool, dayfirst: bool | None) -> None:
+    if customer_level:
+        time_unit = st.session_state.get("customer_time_unit", "W")
+        customers = load_customer_summary(content, file_name=name, time_unit=time_unit)
+        state.set_loaded(state.LoadedData(name=name, transactions=None, customers=customers, report=None))
+        return
+    log, report = load_transactions(content, file_name=name, dayfirst=dayfirst)
+    state.set_loaded(
+        state.LoadedData(
+            name=name, transactions=log, customers=None, report=report, raw=content, dayfirst=dayfirst
+        )
+    )
+
+
+def _offer_mapping(name: str, content: bytes, dayfirst: bool | None) -> None:
+    """After a file was refused for a missing column: the column mapping, to say which column holds it."""
+    if st.session_state.get("unmapped_upload") != (name, len(content), False, dayfirst):
+        return
+    from clv.data import connect
+    from clv.data.io import open_source
+
+    with (
+        user_errors(f"reading the columns of {name}"),
+        open_source(content, connection=connect(), file_name=name) as raw,
+    ):
+        columns = list(raw.columns)
+    st.markdown(f"**Column mapping**: say which columns of {name} hold each field, then load it.")
+    mapping = _mapping_choice(columns, {}, key="upload_map")
+    if st.button("Load with this mapping", type="primary"):
+        with user_errors(f"reading {name} with the mapping"):
+            log, report = load_transactions(content, mapping=mapping, file_name=name, dayfirst=dayfirst)
             state.set_loaded(
                 state.LoadedData(
-                    name=upload.name, transactions=log, customers=None, report=report, raw=content
+                    name=name, transactions=log, customers=None, report=report, raw=content, dayfirst=dayfirst
                 )
             )
-        st.session_state["uploaded_name"] = (upload.name, len(content), customer_level)
-        backend.track("upload", megabytes=round(len(content) / 1024**2, 3), customer_level=customer_level)
+            st.session_state.pop("unmapped_upload", None)
+            st.session_state["uploaded_name"] = (name, len(content), False, dayfirst)
+            st.rerun()
 
 
 def _synthetic() -> None:
@@ -169,6 +231,8 @@ def _show_loaded() -> None:
     st.caption(
         f"Purchases from {first:%Y-%m-%d} to {last:%Y-%m-%d} ({(last - first).days / 7:,.0f} weeks of history)."
     )
+    for problem in modelling_problems(data.transactions):
+        st.warning(f"This data cannot be modelled yet: {problem}.", icon=":material/warning:")
     # Altair takes 0.7 s to import: imported here, after the top of the page is drawn (the start-up warm-up imports
     # it too). The browser loads its chart code with this first chart, not when the Results page opens.
     from clv.report import charts
@@ -190,6 +254,23 @@ def _show_loaded() -> None:
     st.dataframe(data.transactions.to_pandas(limit=200), width="stretch", hide_index=True)
 
 
+def _mapping_choice(columns: list[str], used: dict[str, str], key: str) -> dict[str, str]:
+    """A select box per field over ``columns`` (``used`` preselected; widget keys start with ``key``); the fields
+    given a column."""
+    choice = {}
+    grid = st.columns(4)
+    for index, field in enumerate(MAPPABLE_FIELDS):
+        options = [NONE, *columns]
+        current = used.get(field, NONE)
+        choice[field] = grid[index % 4].selectbox(
+            FIELD_LABELS[field],
+            options,
+            index=options.index(current) if current in options else 0,
+            key=f"{key}_{field}",
+        )
+    return {field: column for field, column in choice.items() if column != NONE}
+
+
 def _customers(log: object) -> int:
     assert hasattr(log, "connection")
     row = log.connection.execute(f"SELECT count(DISTINCT customer_id) FROM {log.table}").fetchall()  # type: ignore[attr-defined]
@@ -202,25 +283,20 @@ def _mapping_editor(data: state.LoadedData) -> None:
     if data.raw is None:
         st.table(pd.DataFrame({"field": [FIELD_LABELS[f] for f in used], "column": list(used.values())}))
         return
-    columns = data.report.columns
-    choice = {}
-    grid = st.columns(4)
-    for index, field in enumerate(MAPPABLE_FIELDS):
-        options = [NONE, *columns]
-        current = used.get(field, NONE)
-        choice[field] = grid[index % 4].selectbox(
-            FIELD_LABELS[field],
-            options,
-            index=options.index(current) if current in options else 0,
-            key=f"map_{field}",
-        )
+    mapping = _mapping_choice(data.report.columns, used, key="map")
     if st.button("Apply this mapping"):
-        mapping = {field: column for field, column in choice.items() if column != NONE}
         with user_errors("re-reading the file with the new mapping"):
-            log, report = load_transactions(data.raw, mapping=mapping, file_name=data.name)
+            log, report = load_transactions(
+                data.raw, mapping=mapping, file_name=data.name, dayfirst=data.dayfirst
+            )
             state.set_loaded(
                 state.LoadedData(
-                    name=data.name, transactions=log, customers=None, report=report, raw=data.raw
+                    name=data.name,
+                    transactions=log,
+                    customers=None,
+                    report=report,
+                    raw=data.raw,
+                    dayfirst=data.dayfirst,
                 )
             )
             st.rerun()

@@ -77,7 +77,8 @@ def _form() -> None:
         submitted = st.form_submit_button("Predict customer value", type="primary")
     if not submitted:
         if state.results() is not None:
-            st.success("Results for these settings are ready: open **Results**.")
+            st.success("Results for these settings are ready.")
+            st.page_link(pages.results(), label="Open the results", icon=":material/insights:")
         return
     with user_errors("checking the settings"):
         settings = clv.Settings(
@@ -94,6 +95,7 @@ def _form() -> None:
         if state.results() is None:
             _predict(settings)
         if state.results() is not None:  # not when the prediction failed: its error stays on this page
+            st.page_link(pages.results(), label="Open the results", icon=":material/insights:")
             st.switch_page(pages.results())
 
 
