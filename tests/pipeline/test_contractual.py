@@ -50,7 +50,9 @@ def test_predictions_value_active_subscribers_only_and_hold_no_missing_numbers(r
     assert predictions["end"].isna().eq(predictions["active"]).all()  # no end date while active
     churned = predictions[~predictions["active"]]
     assert (churned[["clv", "clv_low", "clv_high", "expected_remaining_periods"]] == 0).all().all()
-    assert set(churned["churn_risk"].astype(str)) == {"Churned"} and set(churned["value_tier"].astype(str)) == {"Rest"}
+    assert set(churned["churn_risk"].astype(str)) == {"Churned"} and set(
+        churned["value_tier"].astype(str)
+    ) == {"Rest"}
     active = predictions[predictions["active"]]
     assert (active["clv_low"] < active["clv"]).all() and (active["clv"] < active["clv_high"]).all()
     assert np.allclose(active["clv"], active["price"] * active["derl"])
@@ -69,7 +71,9 @@ def test_predictions_value_active_subscribers_only_and_hold_no_missing_numbers(r
 def test_the_backtest_holds_out_a_quarter_of_the_history(results: clv.Results) -> None:
     window = results.metadata["backtest"]
     assert window["holdout_periods"] == 9 and window["calibration_end"] == "2024-04-02"
-    assert set(results.metrics.index) == {"sBG", "BdW"} and list(results.metrics.columns) == list(METRIC_COLUMNS)
+    assert set(results.metrics.index) == {"sBG", "BdW"} and list(results.metrics.columns) == list(
+        METRIC_COLUMNS
+    )
     assert list(results.tracking["period"]) == list(range(1, 10))
     assert results.tracking["actual_survivors"].is_monotonic_decreasing
     survivors = results.conditional
@@ -107,8 +111,10 @@ def test_auto_detects_a_subscriptions_table_by_its_columns_and_not_a_log() -> No
     assert is_subscriptions_table(["Subscriber ID", "Start Date", "Cancel Date", "Plan"])
     assert not is_subscriptions_table(["customer_id", "start", "end", "order_date", "amount"])
     assert not is_subscriptions_table(["customer_id", "start_date", "amount"])
-    raw = load_subscriptions_example().drop(columns=["price", "cohort", "plan"]).rename(
-        columns={"customer_id": "Subscriber ID", "start": "Start Date", "end": "Cancel Date"}
+    raw = (
+        load_subscriptions_example()
+        .drop(columns=["price", "cohort", "plan"])
+        .rename(columns={"customer_id": "Subscriber ID", "start": "Start Date", "end": "Cancel Date"})
     )
     raw.attrs = {}
     results = clv.run(raw, clv.Settings(backtest=False))

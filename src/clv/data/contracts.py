@@ -91,7 +91,9 @@ def is_subscriptions_table(columns: Sequence[str]) -> bool:
     return set(REQUIRED_CONTRACT_FIELDS) <= set(contract_mapping(columns))
 
 
-def contracts_table(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None, name: str = "") -> pd.DataFrame:
+def contracts_table(
+    frame: pd.DataFrame, mapping: Mapping[str, str] | None = None, name: str = ""
+) -> pd.DataFrame:
     """The canonical contracts table (``customer_id``, ``start``, ``end``, and ``cohort``, ``price`` when present)
     from a table with recognised (or mapped) columns; the index (row labels in messages) is kept.
 

@@ -37,7 +37,9 @@ def retention_insights(
     if values.sum() > 0 and active.sum() > 1:
         top = max(round(0.2 * active.sum()), 1)
         share = np.sort(values[active])[::-1][:top].sum() / values.sum()
-        findings.append(f"The top 20 % of active subscribers ({top:,}) hold {share:.0%} of the residual value.")
+        findings.append(
+            f"The top 20 % of active subscribers ({top:,}) hold {share:.0%} of the residual value."
+        )
     c = model.get("c")
     if model.get("model") == "BdW" and isinstance(c, float):
         trend = "falls" if c < 1 else "rises"

@@ -102,7 +102,7 @@ def expected_remaining(
         remaining = np.full(np.shape(renewals), np.inf)
     endless = ~np.isfinite(remaining)
     if endless.any():
-        cap = int(round(REMAINING_CAP_YEARS * DAYS_PER_YEAR / period_days))
+        cap = round(REMAINING_CAP_YEARS * DAYS_PER_YEAR / period_days)
         remaining = remaining.copy()
         remaining[endless] = survival_ahead(model, renewals[endless], np.arange(cap)).sum(axis=1)
         notes.append(
@@ -129,7 +129,9 @@ def retention_curves(
     observed = survival_table(lifetimes[["cohort", "periods", "churned"]])
     observed = observed[observed["at_risk"] > 0]
     parts = [
-        observed.assign(curve="actual", low=observed["survival"], high=observed["survival"])[list(CURVE_COLUMNS)]
+        observed.assign(curve="actual", low=observed["survival"], high=observed["survival"])[
+            list(CURVE_COLUMNS)
+        ]
     ]
     for cohort, rows in observed.groupby("cohort", sort=True):
         last = int(rows["period"].max())

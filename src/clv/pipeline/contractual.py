@@ -21,7 +21,7 @@ from clv.data.subscriptions import period_days, subscription_lifetimes
 from clv.data.transactions import Transactions
 from clv.errors import DataValidationError
 from clv.explain.retention import retention_insights
-from clv.explain.segments import segment_table, subscriber_bands, value_tiers
+from clv.explain.segments import segment_table, subscriber_bands, tier_names, value_tiers
 from clv.forecast.retention import (
     expected_remaining,
     fit_retention,
@@ -82,7 +82,7 @@ def run_contractual(data: pd.DataFrame, settings: Settings, report: Progress) ->
     notes: list[str] = []
     table = contracts_table(data, name=data.attrs.get("source_name", ""))
     period = _period(settings)
-    end = _observation_end(table, settings, data.attrs.get("observation_end"))
+    end = _observation_end(table, settings, data.attrs.get("observation_end"), notes)
     report("Counting each subscriber's renewals", 0.05)
     lifetimes = _lifetimes(table, period, end, notes)
     report("Fitting the sBG and BdW retention models", 0.2)
@@ -149,7 +149,9 @@ def _period(settings: Settings) -> str:
     return period
 
 
-def _observation_end(table: pd.DataFrame, settings: Settings, given: object) -> pd.Timestamp:
+def _observation_end(
+    table: pd.DataFrame, settings: Settings, given: object, notes: list[str]
+) -> pd.Timestamp:
     """``settings.observation_end``, else the table's own (a bundled example says it), else its latest date."""
     value = settings.observation_end or given
     if value is not None:
@@ -158,6 +160,10 @@ def _observation_end(table: pd.DataFrame, settings: Settings, given: object) -> 
     latest = max((date for date in dates if pd.notna(date)), default=None)
     if latest is None:
         raise DataValidationError(f"{table.attrs['source_name']}: no readable start or end date")
+    notes.append(
+        f"observation end: the latest start or end date, {pd.Timestamp(latest).date()} (set the observation end "
+        "to choose the date the data describe)"
+    )
     return pd.Timestamp(latest)
 
 
@@ -194,14 +200,14 @@ def _discount_rate(settings: Settings, days: float, notes: list[str]) -> float:
     if annual <= 0:
         annual = DEFAULT_CONTRACTUAL_DISCOUNT_RATE
         notes.append(
-            f"the residual value needs a positive discount rate: {annual:.0%} a year used (set "
-            "annual_discount_rate to choose)"
+            f"the residual value needs a positive discount rate: {annual:.0%} a year used (set the "
+            "annual discount rate to choose)"
         )
     return period_discount_rate(annual, days)
 
 
 def _horizon_periods(settings: Settings) -> int:
-    return max(int(round(settings.horizon)), 1)
+    return max(round(settings.horizon), 1)
 
 
 def subscriber_predictions(
@@ -221,7 +227,12 @@ def subscriber_predictions(
     total = (0.0, 0.0, 0.0)
     if active.any():
         value = model.expected_value(n, live_price, rate, settings.interval)
-        for name, source in (("derl", "derl"), ("clv", "value"), ("clv_low", "value_low"), ("clv_high", "value_high")):
+        for name, source in (
+            ("derl", "derl"),
+            ("clv", "value"),
+            ("clv_low", "value_low"),
+            ("clv_high", "value_high"),
+        ):
             columns[name][active] = value[source].to_numpy() * (1.0 if name == "derl" else settings.margin)
         total = tuple(settings.margin * bound for bound in value.attrs["total"])  # type: ignore[assignment]
         churn[active] = model.churn_probability(n)
@@ -252,12 +263,12 @@ def subscriber_predictions(
     return predictions[list(SUBSCRIPTION_COLUMNS)], total
 
 
-def _tiers(values: pd.Series, active: np.ndarray, settings: Settings) -> pd.Categorical:
+def _tiers(values: pd.Series, active: np.ndarray, settings: Settings) -> pd.Categorical[str]:
     """Value tiers ranked among the active subscribers; the churned are all in the last tier ("Rest")."""
-    ranked = value_tiers(values[active], settings.tier_cutoffs)
-    codes = np.full(len(values), len(ranked.cat.categories) - 1)
-    codes[active] = ranked.cat.codes.to_numpy()
-    return pd.Categorical.from_codes(codes, dtype=ranked.dtype)
+    names = tier_names(settings.tier_cutoffs)
+    codes = np.full(len(values), len(names) - 1)
+    codes[active] = value_tiers(values[active], settings.tier_cutoffs).cat.codes.to_numpy()
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names), ordered=True)
 
 
 def subscription_segments(predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -40,8 +40,8 @@ class RetentionBacktest:
 def holdout_periods(history_periods: float, settings: Settings, days: float) -> int:
     """Periods held out: ``backtest_weeks`` rounded to whole periods, else a quarter of the history; at least 1."""
     if settings.backtest_weeks:
-        return max(int(round(settings.backtest_weeks * 7.0 / days)), 1)
-    return max(int(round(history_periods / 4.0)), 1)
+        return max(round(settings.backtest_weeks * 7.0 / days), 1)
+    return max(round(history_periods / 4.0), 1)
 
 
 def retention_backtest(
@@ -75,7 +75,10 @@ def retention_backtest(
     # Actual: still subscribed after j periods; renewals made in the holdout (a churned lifetime t renewed t - 1).
     ends = pd.to_datetime(later["end"])
     stayed = np.column_stack(
-        [(~later["churned"] | (ends > calibration_end + pd.Timedelta(days=j * days))).to_numpy() for j in steps]
+        [
+            (~later["churned"] | (ends > calibration_end + pd.Timedelta(days=j * days))).to_numpy()
+            for j in steps
+        ]
     )
     renewed = np.where(later["churned"], later["periods"] - 1.0, later["periods"]).astype("float64") - n
     actual = alive_price(alive) * np.clip(renewed, 0.0, float(k))
@@ -105,7 +108,11 @@ def retention_backtest(
         metrics=pd.DataFrame.from_dict(metrics, orient="index").rename_axis("model"),
         deciles=decile_table(actual, alive_price(alive) * chosen.sum(axis=1)),
         tracking=pd.DataFrame(
-            {"period": steps, "predicted_survivors": chosen.sum(axis=0), "actual_survivors": stayed.sum(axis=0)}
+            {
+                "period": steps,
+                "predicted_survivors": chosen.sum(axis=0),
+                "actual_survivors": stayed.sum(axis=0),
+            }
         ),
         survivors=survivors,
         window={
