@@ -110,7 +110,11 @@ def contracts_table(
     table = pd.DataFrame({field: frame[column] for field, column in used.items()}, index=frame.index)
     table["customer_id"] = table["customer_id"].astype(str).str.replace(r"\.0+$", "", regex=True)
     table.loc[frame[used["customer_id"]].isna(), "customer_id"] = None
-    table.attrs = {"kind": "subscriptions", "source_name": name or "the subscriptions table"}
+    table.attrs = {
+        "kind": "subscriptions",
+        "source_name": name or frame.attrs.get("source_name", "the subscriptions table"),
+        **({"observation_end": frame.attrs["observation_end"]} if "observation_end" in frame.attrs else {}),
+    }
     return table[[field for field in CONTRACT_COLUMNS if field in table]]
 
 
@@ -142,4 +146,27 @@ def load_subscriptions(
         frame.index = pd.Index(np.arange(raw.first_row, raw.first_row + len(frame)), name="row")
     if frame.empty:
         raise DataValidationError(f"{name} has no rows")
-    return contracts_table(frame, mapping, name)
+    table = contracts_table(frame, mapping, name)
+    check_contracts(table)
+    return table
+
+
+def check_contracts(table: pd.DataFrame) -> None:
+    """Check a contracts table's ids, dates, order and prices as the run will read them (at its latest date), so a
+    bad file is refused on loading; the message names the file, the column and the rows."""
+    from clv.data.subscriptions import subscription_lifetimes
+
+    latest = max(
+        (pd.to_datetime(table[c], errors="coerce").max() for c in ("start", "end")),
+        key=lambda date: date if pd.notna(date) else pd.Timestamp.min,
+    )
+    try:
+        subscription_lifetimes(
+            table,
+            "M",
+            latest if pd.notna(latest) else pd.Timestamp.max,
+            cohort="cohort" if "cohort" in table else None,
+            price="price" if "price" in table else None,
+        )
+    except DataValidationError as error:
+        raise DataValidationError(f"{table.attrs['source_name']}: {error}") from error

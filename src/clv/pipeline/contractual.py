@@ -15,7 +15,6 @@ import time
 import numpy as np
 import pandas as pd
 
-from clv.config import TIME_UNIT_NAMES
 from clv.data.contracts import contracts_table, is_subscriptions_table
 from clv.data.subscriptions import period_days, subscription_lifetimes
 from clv.data.transactions import Transactions
@@ -280,11 +279,6 @@ def subscription_segments(predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "churn_risk": segment_table(scored, "churn_risk"),
         "cohorts": segment_table(scored, "cohort"),
     }
-
-
-def period_name(results: Results) -> str:
-    """The contract period of a contractual run in words (e.g. "months")."""
-    return TIME_UNIT_NAMES[str(results.metadata.get("period", "M"))]
 
 
 __all__ = [

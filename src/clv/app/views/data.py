@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from clv.app import backend, state
+from clv.app.views import subscriptions
 from clv.app.views.common import user_errors
 from clv.config import max_upload_bytes
 from clv.data import load_customer_summary, load_transactions, weekly_activity
@@ -34,7 +35,13 @@ def render() -> None:
             _load_bundled("master")
     source = st.radio(
         "Where is your data?",
-        ["Bundled CDNOW data", "Upload a file", "Generate synthetic data", "Type transactions in"],
+        [
+            "Bundled CDNOW data",
+            "Upload a file",
+            "Generate synthetic data",
+            "Type transactions in",
+            "Subscriptions example",
+        ],
         horizontal=True,
         key="data_source",
     )
@@ -51,8 +58,10 @@ def render() -> None:
         _upload()
     elif source == "Generate synthetic data":
         _synthetic()
-    else:
+    elif source == "Type transactions in":
         _manual()
+    else:
+        subscriptions.example_loader()
     _show_loaded()
 
 
@@ -74,7 +83,8 @@ def _upload() -> None:
     upload = st.file_uploader(
         f"CSV, Excel (.xlsx) or Parquet, up to {limit_mb:,.0f} MB",
         type=["csv", "txt", "tsv", "xlsx", "parquet"],
-        help="Online Retail exports, order tables and CDNOW files are recognised automatically.",
+        help="Online Retail exports, order tables and CDNOW files are recognised automatically; so are "
+        "subscriptions (a customer, a start and an end or cancel date column per contract).",
     )
     if upload is None:
         return
@@ -91,6 +101,8 @@ def _upload() -> None:
             state.set_loaded(
                 state.LoadedData(name=upload.name, transactions=None, customers=customers, report=None)
             )
+        elif subscriptions.is_subscriptions_upload(content, upload.name):
+            subscriptions.load_upload(content, upload.name)
         else:
             log, report = load_transactions(content, file_name=upload.name)
             state.set_loaded(
@@ -155,6 +167,9 @@ def _show_loaded() -> None:
         return
     st.divider()
     st.subheader(f"Loaded: {data.name}")
+    if data.subscriptions is not None:
+        subscriptions.show_loaded(data.subscriptions)
+        return
     if data.customers is not None:
         st.write(f"{len(data.customers):,} customers (customer-level table: probabilistic models only).")
         st.dataframe(data.customers.head(100), width="stretch", hide_index=True)

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from clv.app import state
-from clv.app.views.common import need_data
+from clv.app.views import subscriptions
+from clv.app.views.common import markdown_safe, need_data
 from clv.config import TIME_UNIT_NAMES, normalise_time_unit
 from clv.explain.insights import money
 from clv.explain.segments import DEFAULT_TIER_CUTOFFS
@@ -26,6 +27,9 @@ def _results() -> None:
     results = state.results()
     if results is None:
         st.info("No prediction yet for this data and these settings: run one on the **Predict** page.")
+        return
+    if results.metadata.get("setting") == "contractual":
+        subscriptions.render_results(results)
         return
     predictions = results.predictions
     total, low, high = results.total
@@ -52,7 +56,7 @@ def _results() -> None:
         f"{results.settings.interval_text} {money(low)} to {money(high)}."
     )
     for finding in results.insights:
-        st.markdown(f"- {_escape(finding)}")
+        st.markdown(f"- {markdown_safe(finding)}")
     if results.backtest_pending is not None:
         _await_backtest(results.backtest_pending.description)
     # Only the open tab is drawn (each tab switch reruns the page): the browser draws two charts, not ten.
@@ -153,7 +157,7 @@ def _quality(results: Results) -> None:
         return
     metrics = results.metrics
     for note in results.metadata["notes"]:
-        st.markdown(f"- {_escape(note)}")
+        st.markdown(f"- {markdown_safe(note)}")
     if metrics.empty:
         st.info("No backtest for this run (see the notes above).")
         return
@@ -283,8 +287,3 @@ def _column_config(results: Results) -> dict[str, Any]:
         "rfm_segment": st.column_config.TextColumn("RFM segment"),
         "expected_next_purchase": st.column_config.DateColumn("next purchase (if active)"),
     }
-
-
-def _escape(text: str) -> str:
-    """Markdown-safe text: data-derived strings must not render as links or formatting."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>$~" else ch for ch in text)
