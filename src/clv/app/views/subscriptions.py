@@ -3,6 +3,8 @@ page of a contractual run (retention curves per cohort, the value table, segment
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -128,5 +130,5 @@ def period_name(results: Results) -> str:
     return TIME_UNIT_NAMES[str(results.metadata.get("period", "M"))]
 
 
-def _money_config() -> dict[str, object]:
+def _money_config() -> dict[str, Any]:
     return {name: st.column_config.NumberColumn(format="dollar") for name in MONEY_COLUMNS}
