@@ -109,6 +109,10 @@ def predict(
             setting=setting,
             observation_end=observation_end,
         )
+        if engine is Engine.spark and settings.setting == "contractual":
+            raise DataValidationError(
+                "the Spark engine runs transaction logs: drop --engine spark for a subscriptions file"
+            )
         if engine is Engine.duckdb and _is_subscriptions(source, settings):
             summary, notes, findings = _predict_subscriptions(
                 Path(source), output, settings, run_dir, column_map
