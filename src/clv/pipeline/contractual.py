@@ -101,22 +101,8 @@ def run_contractual(data: pd.DataFrame, settings: Settings, report: Progress) ->
     segments = subscription_segments(predictions)
     described = {"model": model.model_type, **model.params_}
     timings["total"] = time.perf_counter() - started
-    metadata = {
-        "setting": "contractual",
-        "observation_end": str(end.date()),
-        "period": period,
-        "discount_rate_per_period": rate,
-        "purchase_model": model.model_type,
-        "retention_model": model.model_type,
-        "model_comparison": fit.comparison.to_dict(orient="records"),
-        "notes": notes,
-        "backtest": tested.window if tested is not None else None,
-        "settings": settings.to_dict(),
-        "customers": len(predictions),
-        "contracts": len(table),
-        "timings_seconds": timings,
-        "versions": {name: package_version(name) for name in ("clv-platform", "numpy", "scipy", "pandas")},
-    }
+    metadata = _metadata(fit.comparison, tested, settings, notes, timings, end, period, rate)
+    metadata.update(customers=len(predictions), contracts=len(table))
     report("Done", 1.0)
     return Results(
         predictions=predictions,
@@ -136,6 +122,35 @@ def run_contractual(data: pd.DataFrame, settings: Settings, report: Progress) ->
         settings=settings,
         retention=retention_curves(lifetimes, model, _horizon_periods(settings), settings.interval),
     )
+
+
+def _metadata(
+    comparison: pd.DataFrame,
+    tested: RetentionBacktest | None,
+    settings: Settings,
+    notes: list[str],
+    timings: dict[str, float],
+    end: pd.Timestamp,
+    period: str,
+    rate: float,
+) -> dict[str, object]:
+    """The contractual run's description, JSON-ready (``purchase_model`` repeats the retention model for the faces
+    that show a run's model)."""
+    chosen = str(comparison.loc[comparison["chosen"], "model"].iloc[0])
+    return {
+        "setting": "contractual",
+        "observation_end": str(end.date()),
+        "period": period,
+        "discount_rate_per_period": rate,
+        "purchase_model": chosen,
+        "retention_model": chosen,
+        "model_comparison": comparison.to_dict(orient="records"),
+        "notes": notes,
+        "backtest": tested.window if tested is not None else None,
+        "settings": settings.to_dict(),
+        "timings_seconds": timings,
+        "versions": {name: package_version(name) for name in ("clv-platform", "numpy", "scipy", "pandas")},
+    }
 
 
 def _period(settings: Settings) -> str:

@@ -18,7 +18,7 @@ import pandas as pd
 from clv.data.subscriptions import period_days, subscription_lifetimes
 from clv.errors import DataValidationError
 from clv.forecast.backtest import decile_table, score
-from clv.forecast.retention import fit_retention, survival_ahead
+from clv.forecast.retention import RetentionFit, fit_retention, survival_ahead
 from clv.settings import Settings
 
 MIN_CALIBRATION_PERIODS = 2
@@ -66,31 +66,77 @@ def retention_backtest(
     except DataValidationError as error:
         notes.append(f"backtest skipped: {error}")
         return None
-    model = fit.chosen
+    holdout = _holdout(table, before, period, end, calibration_end, k)
+    notes.append(
+        f"backtest: {fit.chosen.model_type} refitted on contracts to {calibration_end.date()}, predicting the "
+        f"{len(holdout.alive):,} then active over the last {k} period(s) to {end.date()}"
+    )
+    window = {
+        "calibration_end": str(calibration_end.date()),
+        "holdout_end": str(end.date()),
+        "holdout_periods": k,
+        "model": fit.chosen.model_type,
+    }
+    return _tables(fit, holdout, _cohorts(table, holdout.alive.index), window)
+
+
+@dataclass
+class _Holdout:
+    """The subscribers active at the calibration end (``alive``: their lifetimes then, by customer), whether each
+    was still subscribed after ``j = 1..k`` periods (``stayed``, one column per ``j``) and the revenue of the
+    renewals they made in the holdout (``actual``)."""
+
+    alive: pd.DataFrame
+    stayed: np.ndarray
+    actual: np.ndarray
+
+    @property
+    def renewals(self) -> np.ndarray:
+        return self.alive["periods"].to_numpy(dtype="float64")
+
+
+def _holdout(
+    table: pd.DataFrame,
+    before: pd.DataFrame,
+    period: str,
+    end: pd.Timestamp,
+    calibration_end: pd.Timestamp,
+    k: int,
+) -> _Holdout:
+    days = period_days(period)
+    price = "price" if "price" in table else None
     after = subscription_lifetimes(table, period, end, price=price).set_index("customer_id")
     alive = before[~before["churned"].to_numpy(dtype=bool)].set_index("customer_id")
     later = after.loc[alive.index]
-    n = alive["periods"].to_numpy(dtype="float64")
-    steps = np.arange(1, k + 1)
-    # Actual: still subscribed after j periods; renewals made in the holdout (a churned lifetime t renewed t - 1).
     ends = pd.to_datetime(later["end"])
     stayed = np.column_stack(
         [
             (~later["churned"] | (ends > calibration_end + pd.Timedelta(days=j * days))).to_numpy()
-            for j in steps
+            for j in range(1, k + 1)
         ]
     )
-    renewed = np.where(later["churned"], later["periods"] - 1.0, later["periods"]).astype("float64") - n
-    actual = alive_price(alive) * np.clip(renewed, 0.0, float(k))
-    metrics, predicted_by = {}, {}
-    for name, fitted in fit.models.items():
-        predicted_by[name] = survival_ahead(fitted, n, steps)
-        metrics[name] = score(actual, alive_price(alive) * predicted_by[name].sum(axis=1))
-    chosen = predicted_by[model.model_type]
-    cohorts = _cohorts(table, alive.index)
+    # Renewals made in the holdout: a churned lifetime of t periods renewed t - 1 times in all.
+    renewed = np.where(later["churned"], later["periods"] - 1.0, later["periods"]).astype("float64")
+    renewed -= alive["periods"].to_numpy(dtype="float64")
+    return _Holdout(alive, stayed, alive_price(alive) * np.clip(renewed, 0.0, float(k)))
+
+
+def _tables(
+    fit: RetentionFit, holdout: _Holdout, cohorts: np.ndarray, window: dict[str, object]
+) -> RetentionBacktest:
+    """Every refitted model scored on the holdout revenue; survivors by period and by cohort for the chosen one."""
+    steps = np.arange(1, holdout.stayed.shape[1] + 1)
+    price = alive_price(holdout.alive)
+    predicted = {name: survival_ahead(model, holdout.renewals, steps) for name, model in fit.models.items()}
+    metrics = {name: score(holdout.actual, price * ahead.sum(axis=1)) for name, ahead in predicted.items()}
+    chosen = predicted[fit.chosen.model_type]
     survivors = (
         pd.DataFrame(
-            {"cohort": cohorts, "predicted_survivors": chosen[:, -1], "actual_survivors": stayed[:, -1]}
+            {
+                "cohort": cohorts,
+                "predicted_survivors": chosen[:, -1],
+                "actual_survivors": holdout.stayed[:, -1],
+            }
         )
         .groupby("cohort", sort=True)
         .agg(
@@ -100,27 +146,18 @@ def retention_backtest(
         )
         .reset_index()
     )
-    notes.append(
-        f"backtest: {model.model_type} refitted on contracts to {calibration_end.date()}, predicting the "
-        f"{len(alive):,} then active over the last {k} period(s) to {end.date()}"
-    )
     return RetentionBacktest(
         metrics=pd.DataFrame.from_dict(metrics, orient="index").rename_axis("model"),
-        deciles=decile_table(actual, alive_price(alive) * chosen.sum(axis=1)),
+        deciles=decile_table(holdout.actual, price * chosen.sum(axis=1)),
         tracking=pd.DataFrame(
             {
                 "period": steps,
                 "predicted_survivors": chosen.sum(axis=0),
-                "actual_survivors": stayed.sum(axis=0),
+                "actual_survivors": holdout.stayed.sum(axis=0),
             }
         ),
         survivors=survivors,
-        window={
-            "calibration_end": str(calibration_end.date()),
-            "holdout_end": str(end.date()),
-            "holdout_periods": k,
-            "model": model.model_type,
-        },
+        window=window,
     )
 
 
