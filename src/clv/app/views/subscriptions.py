@@ -3,7 +3,7 @@ page of a contractual run (retention curves per cohort, the value table, segment
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -12,8 +12,9 @@ from clv.app import backend, state
 from clv.app.views.common import markdown_safe, user_errors
 from clv.data.contracts import contracts_table, is_subscriptions_table, load_subscriptions, source_columns
 from clv.explain.insights import money
-from clv.pipeline import Results
-from clv.report import charts
+
+if TYPE_CHECKING:  # the Data page imports this module: the models and Altair load when Results is first shown
+    from clv.pipeline import Results
 
 EXAMPLE_NAME = "subscriptions example"
 MONEY_COLUMNS = (
@@ -75,6 +76,7 @@ def show_loaded(table: pd.DataFrame) -> None:
 
 def render_results(results: Results) -> None:
     """The Results page of a contractual run."""
+    from clv.report import charts
     predictions = results.predictions
     total, low, high = results.total
     active = predictions[predictions["active"]]
