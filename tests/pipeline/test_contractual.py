@@ -144,3 +144,8 @@ def test_an_end_before_its_start_names_the_file_the_column_and_the_rows(tmp_path
         clv.run(load_subscriptions(path), clv.Settings())
     message = str(caught.value)
     assert "subs.csv" in message and "column 'end'" in message and "rows 3, 5" in message
+    path.write_text("customer_id,start,end\nA,2024-01-01,2024-03-01\nB,2024-02-01,\n", encoding="utf-8")
+    with pytest.raises(
+        DataValidationError, match=r"subs\.csv: only 2 customers: the sBG model needs at least"
+    ):
+        clv.run(load_subscriptions(path), clv.Settings())

@@ -22,6 +22,7 @@ from clv.errors import DataValidationError
 from clv.explain.retention import retention_insights
 from clv.explain.segments import segment_table, subscriber_bands, tier_names, value_tiers
 from clv.forecast.retention import (
+    RetentionFit,
     expected_remaining,
     fit_retention,
     period_discount_rate,
@@ -85,7 +86,7 @@ def run_contractual(data: pd.DataFrame, settings: Settings, report: Progress) ->
     report("Counting each subscriber's renewals", 0.05)
     lifetimes = _lifetimes(table, period, end, notes)
     report("Fitting the sBG and BdW retention models", 0.2)
-    fit = fit_retention(lifetimes, notes)
+    fit = _fit(lifetimes, table.attrs["source_name"], notes)
     model = fit.chosen
     days = period_days(period)
     rate = _discount_rate(settings, days, notes)
@@ -207,6 +208,13 @@ def _lifetimes(table: pd.DataFrame, period: str, end: pd.Timestamp, notes: list[
             "retention models describe a first tenure"
         )
     return lifetimes
+
+
+def _fit(lifetimes: pd.DataFrame, name: str, notes: list[str]) -> RetentionFit:
+    try:
+        return fit_retention(lifetimes, notes)
+    except DataValidationError as error:  # too few subscribers, no churn: say which file
+        raise DataValidationError(f"{name}: {error}") from error
 
 
 def _discount_rate(settings: Settings, days: float, notes: list[str]) -> float:

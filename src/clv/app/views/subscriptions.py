@@ -77,6 +77,7 @@ def show_loaded(table: pd.DataFrame) -> None:
 def render_results(results: Results) -> None:
     """The Results page of a contractual run."""
     from clv.report import charts
+
     predictions = results.predictions
     total, low, high = results.total
     active = predictions[predictions["active"]]
