@@ -6,11 +6,11 @@ from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 180
 
-# The Data page until the test moves on; then the Predict page and the app's own Results page.
+# The Data page until the test moves on; then the Predict page and the app's own Results page; then Export.
 DATA_THEN_PREDICT = """
 import streamlit as st
 from clv.app import state
-if st.session_state.get("stage") != "predict":
+if st.session_state.get("stage") not in ("predict", "export"):
     if state.loaded() is None:  # a one-contract table rather than CDNOW: these tests bring subscriptions
         import pandas as pd
         from clv.data.contracts import contracts_table
@@ -19,6 +19,9 @@ if st.session_state.get("stage") != "predict":
                                           subscriptions=one))
     from clv.app.views import data
     data.render()
+elif st.session_state["stage"] == "export":
+    from clv.app.views import export
+    export.render()
 else:
     from clv.app import pages
     predict = st.Page(pages.view("predict"), title="Predict", url_path="predict", default=True)
@@ -51,6 +54,12 @@ def test_load_the_example_predict_and_see_the_retention_chart() -> None:
     assert any("Retention by cohort" in spec for spec in specs)
     assert "Backtest" in [s.value for s in app.subheader]
     assert any("Residual value of the" in m.value for m in app.markdown)
+    app.session_state["stage"] = "export"
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    assert any("5,000 customers" in m.value for m in app.markdown)
+    assert len(app.get("download_button")) == 3
+    assert any("Word report covers transaction runs" in c.value for c in app.caption)
 
 
 def test_a_subscriptions_upload_is_recognised_and_a_bad_one_names_the_rows() -> None:

@@ -27,7 +27,8 @@ from clv.settings import Settings
 
 @dataclass
 class Results:
-    """Everything a run produced; see the documentation's "The one run" page (docs/run.md) for the columns."""
+    """Everything a run produced; see the documentation's "The one run" page (docs/run.md) for the columns, and
+    "Subscriptions" (docs/subscriptions.md) for those of a contractual run."""
 
     predictions: pd.DataFrame
     metrics: pd.DataFrame
