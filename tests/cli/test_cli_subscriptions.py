@@ -71,6 +71,14 @@ def test_an_end_before_its_start_exits_2_naming_the_column_and_rows(tmp_path: Pa
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_the_word_report_refuses_a_subscriptions_file_in_words(tmp_path: Path) -> None:
+    table = tmp_path / "subscriptions.csv"
+    assert runner.invoke(app, ["sample", str(table), "--dataset", "subscriptions"]).exit_code == 0
+    result = runner.invoke(app, ["report", str(table), "-o", str(tmp_path / "r.docx")])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "subscriptions.csv is a subscriptions table" in " ".join(result.output.split())
+
+
 def test_an_unknown_setting_exits_2_before_reading(tmp_path: Path) -> None:
     log = tmp_path / "orders.csv"
     log.write_text("customer_id,date,amount,start\nA,2024-01-01,10,x\n", encoding="utf-8")

@@ -271,6 +271,11 @@ def report(
 
     with exit_codes():
         settings = Settings(horizon=horizon, time_unit=time_unit)
+        if _is_subscriptions(str(source), settings):
+            raise DataValidationError(
+                f"{source.name} is a subscriptions table: the Word report covers transaction runs; use clv predict "
+                "for the subscribers' residual values"
+            )
         log, _ = load_log(source, column_map)
         from clv.pipeline import run
         from clv.report.docx_report import build_run_report
