@@ -306,7 +306,6 @@ def subscription_segments(predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 __all__ = [
     "SUBSCRIPTION_COLUMNS",
-    "RetentionBacktest",
     "is_contractual",
     "run_contractual",
     "subscriber_predictions",
