@@ -17,12 +17,21 @@ DEFAULT_TIER_CUTOFFS: tuple[float, ...] = (0.01, 0.05, 0.20, 0.50)
 """Value tiers: the top 1 %, 5 %, 20 % and 50 % of customers by predicted value, then the rest."""
 DEFAULT_CHURN_THRESHOLDS: tuple[float, float] = (0.3, 0.7)
 """Churn bands by P(alive): high risk below 0.3, medium below 0.7, low from 0.7."""
+DEFAULT_CONTRACTUAL_DISCOUNT_RATE = 0.10
+"""The annual discount rate of a contractual run's residual value when ``annual_discount_rate`` is 0 (DERL needs one)."""
+SETTINGS_KINDS: tuple[str, ...] = ("auto", "noncontractual", "contractual")
+"""What kind of run: ``"noncontractual"`` (a transaction log), ``"contractual"`` (a subscriptions table) or
+``"auto"`` (contractual when the table has a subscription start and end column, see :mod:`clv.data.contracts`)."""
 
 
 @dataclass(frozen=True)
 class Settings:
     """What to predict and how. ``horizon`` is in ``time_unit`` periods ("D", "W", "M" = 365.25/12 days, "Y");
-    ``observation_end`` defaults to the last transaction's day; ``margin`` is the share of revenue that is profit."""
+    ``observation_end`` defaults to the last transaction's day; ``margin`` is the share of revenue that is profit.
+
+    ``setting`` is one of ``SETTINGS_KINDS``. In a contractual run ``time_unit`` is the contract period (W, M or Y),
+    the value is the residual value (no horizon: ``horizon`` periods are the churn-risk window and the projection of
+    the retention curves) and ``backtest_weeks`` (default: a quarter of the history) is rounded to whole periods."""
 
     horizon: float = 12
     time_unit: str = "M"
@@ -37,9 +46,14 @@ class Settings:
     tier_cutoffs: tuple[float, ...] = DEFAULT_TIER_CUTOFFS
     churn_thresholds: tuple[float, float] = DEFAULT_CHURN_THRESHOLDS
     seed: int = 0
+    setting: str = "auto"
 
     def __post_init__(self) -> None:
         normalise_time_unit(self.time_unit)
+        if self.setting not in SETTINGS_KINDS:
+            raise DataValidationError(
+                f"unknown setting {self.setting!r}: choose among {', '.join(SETTINGS_KINDS)}"
+            )
         if not self.horizon > 0:
             raise DataValidationError(f"the horizon must be positive; got {self.horizon}")
         unknown = [name for name in self.purchase_models if name not in PURCHASE_MODEL_NAMES]

@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # clv.pipeline (LightGBM, SciPy) is imported when a page firs
 
 @dataclass
 class LoadedData:
-    """The data the user is working with: the cleaned log (or a customer table) and how it was read."""
+    """The data the user is working with: the cleaned log (or a customer table, or a subscriptions table from
+    :func:`clv.data.contracts.load_subscriptions`) and how it was read."""
 
     name: str
     transactions: Transactions | None
@@ -24,11 +25,20 @@ class LoadedData:
     report: CleaningReport | None
     raw: bytes | pd.DataFrame | None = None
     dayfirst: bool | None = None
+    subscriptions: pd.DataFrame | None = None
+
+    @property
+    def source(self) -> Transactions | pd.DataFrame | None:
+        """What ``clv.run`` takes: the log, the customer table or the subscriptions table."""
+        if self.transactions is not None:
+            return self.transactions
+        return self.customers if self.customers is not None else self.subscriptions
 
     @property
     def key(self) -> str:
         """Identifies the data for caching results (name, size and cleaning outcome)."""
-        rows = len(self.transactions) if self.transactions is not None else len(self.customers or [])
+        source = self.source
+        rows = len(source) if source is not None else 0
         mapping = sorted(self.report.mapping.items()) if self.report else []
         return f"{self.name}|{rows}|{mapping}"
 

@@ -13,22 +13,26 @@ from clv.errors import DataValidationError
 
 def sample(
     output: Annotated[Path, typer.Argument(help="File to write (.csv, .parquet, .xlsx, .json).")],
-    dataset: Annotated[str, typer.Option(help="cdnow-master, cdnow-sample or synthetic.")] = "cdnow-master",
+    dataset: Annotated[
+        str, typer.Option(help="cdnow-master, cdnow-sample, synthetic or subscriptions.")
+    ] = "cdnow-master",
     customers: Annotated[int, typer.Option(help="Customers of the synthetic data set.")] = 5_000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data set.")] = 0,
     as_json: JsonFlag = False,
 ) -> None:
-    """Write a bundled data set (CDNOW) or a synthetic Online-Retail-shaped one."""
-    from clv.datasets import load_cdnow, synthetic
+    """Write a bundled data set (CDNOW, the subscriptions example) or a synthetic Online-Retail-shaped one."""
+    from clv.datasets import load_cdnow, load_subscriptions_example, synthetic
 
     with exit_codes():
         if dataset == "synthetic":
             frame = synthetic(customers, seed=seed).transactions
+        elif dataset == "subscriptions":
+            frame = load_subscriptions_example()
         elif dataset in ("cdnow-master", "cdnow-sample"):
             frame = load_cdnow(dataset.removeprefix("cdnow-"))  # type: ignore[arg-type]
         else:
             raise DataValidationError(
-                f"unknown data set {dataset!r}: cdnow-master, cdnow-sample or synthetic"
+                f"unknown data set {dataset!r}: cdnow-master, cdnow-sample, synthetic or subscriptions"
             )
         write(frame, output)
         if as_json:

@@ -35,6 +35,7 @@ app.command(
         "clv sample orders.csv",
         "clv sample orders.parquet --dataset synthetic --customers 20000 --seed 7",
         "clv sample cdnow.xlsx --dataset cdnow-sample --json",
+        "clv sample subscriptions.csv --dataset subscriptions",
     )
 )(data.sample)
 app.command(
@@ -56,6 +57,7 @@ app.command(
         "clv predict orders.parquet -o predictions.parquet --engine spark --master local[2]",
         "clv predict s3a://bucket/orders/ -o s3a://bucket/clv/predictions --engine spark --master yarn",
         "clv predict sales.orders -o hdfs:///clv/predictions --engine spark",
+        "clv predict subscriptions.csv -o subscribers.csv --setting contractual --time-unit M --discount-rate 0.1",
     )
 )(predict.predict)
 app.command(

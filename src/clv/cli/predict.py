@@ -83,8 +83,20 @@ def predict(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
     memory_limit: MemoryLimit = None,
     column_map: ColumnMap = None,
+    setting: Annotated[
+        str,
+        typer.Option(
+            help="auto (a file with customer, start and end/cancel date columns is subscriptions), "
+            "noncontractual (a transaction log) or contractual (subscriptions: --time-unit is the contract "
+            "period; --map fields customer_id, start, end, cohort, price)."
+        ),
+    ] = "auto",
+    observation_end: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD; default the last date in the file.")
+    ] = None,
 ) -> None:
-    """Predict every customer's value, churn risk, next purchase and segment; write the predictions table."""
+    """Predict every customer's value, churn risk, next purchase and segment; write the predictions table.
+    A subscriptions file gets the contractual run: each subscriber's residual value and churn risk."""
     from clv.settings import Settings
 
     with exit_codes():
@@ -94,8 +106,18 @@ def predict(
             annual_discount_rate=discount_rate,
             margin=margin,
             backtest=not no_backtest,
+            setting=setting,
+            observation_end=observation_end,
         )
-        if engine is Engine.spark:
+        if engine is Engine.spark and settings.setting == "contractual":
+            raise DataValidationError(
+                "the Spark engine runs transaction logs: drop --engine spark for a subscriptions file"
+            )
+        if engine is Engine.duckdb and _is_subscriptions(source, settings):
+            summary, notes, findings = _predict_subscriptions(
+                Path(source), output, settings, run_dir, column_map
+            )
+        elif engine is Engine.spark:
             summary, notes, findings = _predict_spark(
                 source, output, settings, master, driver_rows, run_dir, column_mapping(column_map)
             )
@@ -146,6 +168,47 @@ def _predict_here(
         "output": output,
     }
     return summary, list(metadata["notes"]), findings
+
+
+def _is_subscriptions(source: str, settings: Settings) -> bool:
+    """Whether ``clv predict`` makes the contractual run: ``--setting contractual``, or ``auto`` and the file's
+    columns are a subscriptions table's."""
+    if settings.setting != "auto":
+        return settings.setting == "contractual"
+    if "*" in source or not Path(source).is_file():
+        return False
+    from clv.data.contracts import is_subscriptions_table, source_columns
+
+    return is_subscriptions_table(source_columns(Path(source)))
+
+
+def _predict_subscriptions(
+    source: Path, output: str, settings: Settings, run_dir: Path | None, column_map: list[str] | None
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """``clv predict`` on a subscriptions file: the contractual run, its JSON summary, notes and findings."""
+    from clv.data.contracts import load_subscriptions
+
+    table = load_subscriptions(source, column_mapping(column_map))
+    from clv.pipeline import run  # the models, once the data is known to be readable
+
+    with progress_bar("predicting subscriptions") as progress:
+        results = run(table, replace(settings, setting="contractual"), progress=progress)
+    write(results.predictions, Path(output))
+    if run_dir is not None:
+        results.save(run_dir)
+    total = results.total
+    summary = {
+        "engine": Engine.duckdb.value,
+        "setting": "contractual",
+        "customers": len(results.predictions),
+        "active": int(results.predictions["active"].sum()),
+        "total": total[0],
+        "total_low": total[1],
+        "total_high": total[2],
+        "retention_model": results.metadata["retention_model"],
+        "output": output,
+    }
+    return summary, list(results.metadata["notes"]), results.insights
 
 
 def _predict_spark(
@@ -208,6 +271,11 @@ def report(
 
     with exit_codes():
         settings = Settings(horizon=horizon, time_unit=time_unit)
+        if _is_subscriptions(str(source), settings):
+            raise DataValidationError(
+                f"{source.name} is a subscriptions table: the Word report covers transaction runs; use clv predict "
+                "for the subscribers' residual values"
+            )
         log, _ = load_log(source, column_map)
         from clv.pipeline import run
         from clv.report.docx_report import build_run_report

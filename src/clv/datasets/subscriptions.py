@@ -78,3 +78,40 @@ def simulate_subscriptions(
             "true_churned": churned,
         }
     )
+
+
+EXAMPLE_TRUTH: dict[str, float] = {"alpha": 1.4, "beta": 3.0, "c": 0.7}
+"""The beta-discrete-Weibull parameters of :func:`load_subscriptions_example` (``c < 1``: churn falls with tenure)."""
+EXAMPLE_CUSTOMERS = 5_000
+EXAMPLE_OBSERVATION_END = "2025-01-01"
+EXAMPLE_SEED = 12
+
+
+def load_subscriptions_example() -> pd.DataFrame:
+    """A bundled, deterministic subscriptions table: 5,000 monthly subscribers who joined from January 2022 to
+    December 2024 (cohorts by signup year), observed to 1 January 2025, on two plans (basic 9.99, premium 19.99 per
+    month).
+
+    The lifetimes follow the beta-discrete-Weibull process of :func:`simulate_subscriptions` with
+    ``EXAMPLE_TRUTH`` (Fader, Hardie, Liu, Davin & Steenburgh 2018), so a run on it should recover those parameters.
+    Columns: ``customer_id``, ``start``, ``end`` (empty while active), ``cohort`` (the signup year), ``plan``,
+    ``price`` (per month). ``attrs`` holds ``truth`` (model and parameters) and ``observation_end``.
+    """
+    table = simulate_subscriptions(
+        EXAMPLE_CUSTOMERS,
+        period="M",
+        max_periods=35,  # joined at most 35 months and a few days before the end: from January 2022
+        observation_end=EXAMPLE_OBSERVATION_END,
+        seed=EXAMPLE_SEED,
+        **EXAMPLE_TRUTH,
+    )
+    table["customer_id"] = [f"S{number:05d}" for number in table["customer_id"]]
+    table["start"] = table["start"].dt.normalize()
+    table["end"] = table["end"].dt.normalize()
+    table.insert(3, "cohort", table["start"].dt.year.astype(str))
+    out = table.drop(columns=["true_periods", "true_churned"])
+    out.attrs = {
+        "truth": {"model": "BdW", **EXAMPLE_TRUTH},
+        "observation_end": EXAMPLE_OBSERVATION_END,
+    }
+    return out

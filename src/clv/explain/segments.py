@@ -16,6 +16,7 @@ import pandas as pd
 from clv.settings import DEFAULT_CHURN_THRESHOLDS, DEFAULT_TIER_CUTOFFS
 
 CHURN_NAMES: tuple[str, ...] = ("High risk", "Medium risk", "Low risk")
+CHURNED = "Churned"
 
 ACTIONS: dict[str, str] = {
     "Top 1%": "Personal account management; early access and invitations; never discount by default",
@@ -26,6 +27,7 @@ ACTIONS: dict[str, str] = {
     "High risk": "Win-back offer now; survey why they left; stop expensive channels if no response",
     "Medium risk": "Reminder with a personalised recommendation before they lapse",
     "Low risk": "Keep engaged; no incentive needed",
+    CHURNED: "Former subscribers: win-back offer; ask why they cancelled",
     "Champions": "Reward them; make them ambassadors; early access to new products",
     "Loyal": "Upsell higher-value products; ask for reviews",
     "Potential loyalists": "Membership or loyalty programme; recommend other products",
@@ -71,6 +73,18 @@ def churn_bands(p_alive: pd.Series, thresholds: tuple[float, float] = DEFAULT_CH
         _categorical(codes, CHURN_NAMES, ordered=True),
         index=p_alive.index,
         name="churn_risk",
+    )
+
+
+def subscriber_bands(
+    p_survive: pd.Series, active: pd.Series, thresholds: tuple[float, float] = DEFAULT_CHURN_THRESHOLDS
+) -> pd.Series:
+    """Churn bands of subscribers by their probability of staying (:func:`churn_bands`), and ``"Churned"`` for
+    those who have already cancelled."""
+    codes = churn_bands(p_survive, thresholds).cat.codes.to_numpy()
+    codes = np.where(active.to_numpy(dtype=bool), codes, len(CHURN_NAMES))
+    return pd.Series(
+        _categorical(codes, (*CHURN_NAMES, CHURNED), ordered=True), index=p_survive.index, name="churn_risk"
     )
 
 

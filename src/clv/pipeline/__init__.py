@@ -7,7 +7,9 @@
 - :mod:`clv.pipeline.metadata`: the run's description;
 - :mod:`clv.pipeline.results`: what a run returns, saved and loaded;
 - :mod:`clv.pipeline.runner`: :func:`run`, which does all of the above;
-- :mod:`clv.pipeline.batch`: the same steps, writing the parts to a file instead of keeping them.
+- :mod:`clv.pipeline.batch`: the same steps, writing the parts to a file instead of keeping them;
+- :mod:`clv.pipeline.contractual` and :mod:`clv.pipeline.contractual_backtest`: the contractual run of a
+  subscriptions table (retention models, residual value, backtest on the last periods).
 """
 
 from clv.pipeline.predictions import PREDICTION_COLUMNS, SEGMENT_COLUMNS

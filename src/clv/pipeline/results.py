@@ -12,7 +12,14 @@ import pandas as pd
 from clv.errors import ModelFileError
 from clv.explain.insights import insights
 from clv.forecast.learned import LearnedModel
-from clv.models import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD
+from clv.models import (
+    BetaDiscreteWeibull,
+    BetaGeo,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+    ShiftedBetaGeometric,
+)
 from clv.models.base import Model, read_json_file
 from clv.pipeline.backtesting import BacktestThread, backtest_tables, backtest_window
 from clv.settings import Settings
@@ -26,7 +33,8 @@ def predictive_total(metadata: dict[str, Any]) -> tuple[float, float] | None:
 
 @dataclass
 class Results:
-    """Everything a run produced; see the documentation's "The one run" page (docs/run.md) for the columns."""
+    """Everything a run produced; see the documentation's "The one run" page (docs/run.md) for the columns, and
+    "Subscriptions" (docs/subscriptions.md) for those of a contractual run."""
 
     predictions: pd.DataFrame
     metrics: pd.DataFrame
@@ -41,6 +49,9 @@ class Results:
     metadata: dict[str, Any]
     total: tuple[float, float, float]
     settings: Settings = field(default_factory=Settings)
+    retention: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """A contractual run's retention curves per cohort (:func:`clv.forecast.retention.retention_curves`); empty
+    otherwise."""
     backtest_pending: BacktestThread | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -87,6 +98,7 @@ class Results:
             "conditional": self.conditional,
             **{f"segments_{name}": table for name, table in self.segments.items()},
             **{f"drivers_{name}": table for name, table in self.drivers.items()},
+            **({"retention": self.retention} if not self.retention.empty else {}),
         }
         for name, table in tables.items():
             table.to_parquet(root / f"{name}.parquet", index=False)
@@ -116,7 +128,8 @@ class Results:
         if document.get("format") != "clv-run" or document.get("format_version") != 1:
             raise ModelFileError(f"{root} holds an unsupported run format")
         tables = {name: pd.read_parquet(root / f"{name}.parquet") for name in document["tables"]}
-        classes = {model.model_type: model for model in (BetaGeo, ParetoNBD, ModifiedBetaGeo, GammaGamma)}
+        kinds = (BetaGeo, ParetoNBD, ModifiedBetaGeo, GammaGamma, ShiftedBetaGeometric, BetaDiscreteWeibull)
+        classes: dict[str, type[Model]] = {model.model_type: model for model in kinds}
         models: dict[str, Model] = {
             name: classes[kind].load(root / "models" / f"{name}.json")
             for name, kind in document["models"].items()
@@ -138,4 +151,5 @@ class Results:
             metadata=document["metadata"],
             total=tuple(document["total"]),  # type: ignore[arg-type]
             settings=Settings.from_dict(document["settings"]),
+            retention=tables.get("retention", pd.DataFrame()),
         )

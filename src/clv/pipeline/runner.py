@@ -36,6 +36,7 @@ from clv.forecast.probabilistic import fit_on_statistics
 from clv.forecast.scoring import score_part
 from clv.models.base import one_blas_thread
 from clv.pipeline.backtesting import backtest_tables
+from clv.pipeline.contractual import is_contractual, run_contractual
 from clv.pipeline.fitting import Fitted, fitted_at_end
 from clv.pipeline.metadata import run_metadata
 from clv.pipeline.predictions import add_segments, segment_tables
@@ -60,6 +61,9 @@ def run(
     called with (stage name, fraction done). With ``wait_for_backtest=False`` the results come as soon as every
     customer is valued, the backtest still running on its thread: :attr:`Results.backtest_ready` tells when it is
     done and :meth:`Results.with_backtest` adds it (what the app does, to show results sooner).
+
+    A subscriptions table (customer, start and end dates; ``settings.setting`` ``"contractual"``, or ``"auto"`` and
+    such columns) makes a contractual run instead: :func:`clv.pipeline.contractual.run_contractual`.
     """
     with one_blas_thread():
         return _run(
@@ -70,6 +74,8 @@ def run(
 def _run(
     data: Transactions | pd.DataFrame, settings: Settings, report: Progress, wait_for_backtest: bool
 ) -> Results:
+    if is_contractual(data, settings):  # a subscriptions table: clv.pipeline.contractual
+        return run_contractual(data, settings, report)  # type: ignore[arg-type]
     if isinstance(data, pd.DataFrame) and {"frequency", "recency", "T"} <= set(data.columns):
         return _run_customer_level(data, settings, report)
     log = data if isinstance(data, Transactions) else Transactions.from_pandas(data)

@@ -260,3 +260,41 @@ def importance_chart(importance: pd.DataFrame, top: int = 12) -> alt.Chart:
             ],
         )
     )
+
+
+CURVE_DASHES: dict[str, list[int]] = {"actual": [1, 0], "fitted": [6, 3], "projected": [2, 2]}
+
+
+def retention_chart(curves: pd.DataFrame, period_name: str = "months") -> alt.Chart:
+    """Share of each cohort still subscribed by renewals made: actual (Kaplan-Meier), fitted and projected by the
+    retention model (from :func:`clv.forecast.retention.retention_curves`), the model's interval in the tooltip."""
+    return (
+        alt.Chart(curves, title="Retention by cohort: actual, fitted and projected")
+        .mark_line()
+        .encode(
+            x=alt.X("period:Q", title=f"Tenure ({period_name} renewed)"),
+            y=alt.Y(
+                "survival:Q",
+                title="Still subscribed",
+                axis=alt.Axis(format=".0%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color("cohort:N", title="Cohort"),
+            strokeDash=alt.StrokeDash(
+                "curve:N",
+                title="Curve",
+                scale=alt.Scale(domain=list(CURVE_DASHES), range=list(CURVE_DASHES.values())),
+            ),
+            detail="curve:N",
+            tooltip=[
+                alt.Tooltip("cohort:N"),
+                alt.Tooltip("curve:N"),
+                alt.Tooltip("period:Q", title=f"{period_name} renewed"),
+                alt.Tooltip("survival:Q", format=".1%", title="still subscribed"),
+                alt.Tooltip("low:Q", format=".1%", title="interval low"),
+                alt.Tooltip("high:Q", format=".1%", title="interval high"),
+                alt.Tooltip("at_risk:Q", format=",.0f", title="at risk (actual)"),
+            ],
+        )
+        .properties(height=320)
+    )

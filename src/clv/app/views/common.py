@@ -38,3 +38,8 @@ def need_data(then: Callable[[], None]) -> None:
         st.info("Load data first on the **Data** page (the bundled CDNOW data is one click away).")
         return
     then()
+
+
+def markdown_safe(text: str) -> str:
+    """Markdown-safe text: data-derived strings must not render as links or formatting."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>$~" else ch for ch in text)

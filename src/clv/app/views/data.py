@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from clv.app import backend, state
+from clv.app.views import subscriptions
 from clv.app.views.common import user_errors
 from clv.config import max_upload_bytes
 from clv.data import load_customer_summary, load_transactions, weekly_activity
@@ -41,7 +42,13 @@ def render() -> None:
             _load_bundled("master")
     source = st.radio(
         "Where is your data?",
-        ["Bundled CDNOW data", "Upload a file", "Generate synthetic data", "Type transactions in"],
+        [
+            "Bundled CDNOW data",
+            "Upload a file",
+            "Generate synthetic data",
+            "Type transactions in",
+            "Subscriptions example",
+        ],
         horizontal=True,
         key="data_source",
     )
@@ -58,8 +65,10 @@ def render() -> None:
         _upload()
     elif source == "Generate synthetic data":
         _synthetic()
-    else:
+    elif source == "Type transactions in":
         _manual()
+    else:
+        subscriptions.example_loader()
     _show_loaded()
 
 
@@ -81,7 +90,8 @@ def _upload() -> None:
     upload = st.file_uploader(
         f"CSV, Excel (.xlsx) or Parquet, up to {limit_mb:,.0f} MB",
         type=["csv", "txt", "tsv", "xlsx", "parquet"],
-        help="Online Retail exports, order tables and CDNOW files are recognised automatically.",
+        help="Online Retail exports, order tables and CDNOW files are recognised automatically; so are "
+        "subscriptions (a customer, a start and an end or cancel date column per contract).",
     )
     if upload is None:
         return
@@ -120,7 +130,9 @@ def _read_upload(name: str, content: bytes, customer_level: bool, dayfirst: bool
             st.session_state["unmapped_upload"] = upload_key
         raise
     st.session_state["uploaded_name"] = upload_key
-    backend.track("upload", megabytes=round(len(content) / 1024**2, 3), customer_level=customer_level)
+    loaded = state.loaded()
+    if loaded is None or loaded.subscriptions is None:  # a subscriptions upload is counted where it is read
+        backend.track("upload", megabytes=round(len(content) / 1024**2, 3), customer_level=customer_level)
 
 
 def _load_upload(name: str, content: bytes, customer_level: bool, dayfirst: bool | None) -> None:
@@ -128,6 +140,9 @@ def _load_upload(name: str, content: bytes, customer_level: bool, dayfirst: bool
         time_unit = st.session_state.get("customer_time_unit", "W")
         customers = load_customer_summary(content, file_name=name, time_unit=time_unit)
         state.set_loaded(state.LoadedData(name=name, transactions=None, customers=customers, report=None))
+        return
+    if subscriptions.is_subscriptions_upload(content, name):
+        subscriptions.load_upload(content, name)
         return
     log, report = load_transactions(content, file_name=name, dayfirst=dayfirst)
     state.set_loaded(
@@ -144,11 +159,14 @@ def _offer_mapping(name: str, content: bytes, dayfirst: bool | None) -> None:
     from clv.data import connect
     from clv.data.io import open_source
 
+    columns: list[str] = []
     with (
         user_errors(f"reading the columns of {name}"),
         open_source(content, connection=connect(), file_name=name) as raw,
     ):
         columns = list(raw.columns)
+    if not columns:
+        return
     st.markdown(f"**Column mapping**: say which columns of {name} hold each field, then load it.")
     mapping = _mapping_choice(columns, {}, key="upload_map")
     if st.button("Load with this mapping", type="primary"):
@@ -217,6 +235,9 @@ def _show_loaded() -> None:
         return
     st.divider()
     st.subheader(f"Loaded: {data.name}")
+    if data.subscriptions is not None:
+        subscriptions.show_loaded(data.subscriptions)
+        return
     if data.customers is not None:
         st.write(f"{len(data.customers):,} customers (customer-level table: probabilistic models only).")
         st.dataframe(data.customers.head(100), width="stretch", hide_index=True)

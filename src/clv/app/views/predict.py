@@ -21,6 +21,13 @@ def render() -> None:
 
 def _form() -> None:
     current = state.current_settings()
+    data = state.loaded()
+    if data is not None and data.subscriptions is not None:
+        st.info(
+            "Subscriptions: each active subscriber's residual value (price x discounted expected renewals), with "
+            "the sBG and BdW retention models compared by BIC. The time unit is the contract period; the horizon "
+            "is the window of the churn risk; purchase models and the learned model do not apply."
+        )
     with st.form("settings"):
         left, middle, right = st.columns(3)
         horizon = left.number_input(
@@ -80,8 +87,10 @@ def _form() -> None:
             st.success("Results for these settings are ready.")
             st.page_link(pages.results(), label="Open the results", icon=":material/insights:")
         return
+    contractual = data is not None and data.subscriptions is not None
     with user_errors("checking the settings"):
         settings = clv.Settings(
+            setting="contractual" if contractual else "auto",
             horizon=float(horizon),
             time_unit=time_unit,
             annual_discount_rate=discount / 100,
@@ -102,7 +111,7 @@ def _form() -> None:
 def _predict(settings: clv.Settings) -> None:
     data = state.loaded()
     assert data is not None
-    source = data.transactions if data.transactions is not None else data.customers
+    source = data.source
     started = time.perf_counter()
     with st.status("Predicting...", expanded=True) as status, user_errors("predicting"):
         bar = st.progress(0.0)

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from clv.app import state
-from clv.app.views.common import need_data
+from clv.app.views import subscriptions
+from clv.app.views.common import markdown_safe, need_data
 from clv.config import TIME_UNIT_NAMES, normalise_time_unit
 from clv.explain.insights import money
 from clv.explain.segments import DEFAULT_TIER_CUTOFFS
@@ -27,6 +28,9 @@ def _results() -> None:
     results = state.results()
     if results is None:
         st.info("No prediction yet for this data and these settings: run one on the **Predict** page.")
+        return
+    if results.metadata.get("setting") == "contractual":
+        subscriptions.render_results(results)
         return
     predictions = results.predictions
     total = results.total[0]
@@ -48,7 +52,7 @@ def _results() -> None:
         f"Predicted value over {results.settings.horizon_text}: {money(total)}. {_intervals_text(results)}"
     )
     for finding in results.insights:
-        st.markdown(f"- {_escape(finding)}")
+        st.markdown(f"- {markdown_safe(finding)}")
     if results.backtest_pending is not None:
         _await_backtest(results.backtest_pending.description)
     # Only the open tab is drawn (each tab switch reruns the page): the browser draws two charts, not ten.
@@ -149,7 +153,7 @@ def _quality(results: Results) -> None:
         return
     metrics = results.metrics
     for note in results.metadata["notes"]:
-        st.markdown(f"- {_escape(note)}")
+        st.markdown(f"- {markdown_safe(note)}")
     if metrics.empty:
         st.info("No backtest for this run (see the notes above).")
         return
@@ -293,8 +297,3 @@ def _intervals_text(results: Results) -> str:
             f"randomness of purchases and spend): {money(predictive[0])} to {money(predictive[1])}."
         )
     return text
-
-
-def _escape(text: str) -> str:
-    """Markdown-safe text: data-derived strings must not render as links or formatting."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>$~" else ch for ch in text)

@@ -1,0 +1,86 @@
+"""``clv sample --dataset subscriptions`` and ``clv predict`` on subscriptions: the contractual run from the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from clv.cli import EXIT_BAD_INPUT, app
+from clv.pipeline.contractual import SUBSCRIPTION_COLUMNS
+
+runner = CliRunner()
+
+
+def test_sample_and_predict_subscriptions_detected_by_their_columns(tmp_path: Path) -> None:
+    table = tmp_path / "subscriptions.csv"
+    result = runner.invoke(app, ["sample", str(table), "--dataset", "subscriptions", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["columns"] == ["customer_id", "start", "end", "cohort", "plan", "price"]
+    output = tmp_path / "subscribers.csv"
+    result = runner.invoke(
+        app, ["predict", str(table), "-o", str(output), "--observation-end", "2025-01-01", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["setting"] == "contractual" and summary["retention_model"] == "BdW"
+    assert summary["customers"] == 5_000 and summary["total_low"] < summary["total"] < summary["total_high"]
+    predictions = pd.read_csv(output)
+    assert tuple(predictions.columns) == SUBSCRIPTION_COLUMNS
+    assert predictions["active"].sum() == summary["active"]
+    assert predictions["clv"].sum() == pytest.approx(summary["total"], rel=1e-6)
+
+
+def test_predict_with_setting_contractual_names_the_model_and_notes(tmp_path: Path) -> None:
+    table = tmp_path / "subscriptions.parquet"
+    assert runner.invoke(app, ["sample", str(table), "--dataset", "subscriptions"]).exit_code == 0
+    output = tmp_path / "subscribers.parquet"
+    result = runner.invoke(
+        app,
+        [
+            "predict",
+            str(table),
+            "-o",
+            str(output),
+            "--setting",
+            "contractual",
+            "--no-backtest",
+            "--time-unit",
+            "M",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "lower BIC" in result.output and "Residual value" in result.output
+    assert len(pd.read_parquet(output)) == 5_000
+
+
+def test_an_end_before_its_start_exits_2_naming_the_column_and_rows(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "customer_id,start,end\nA,2024-01-01,2024-03-01\nB,2024-01-01,2023-12-01\nC,2024-02-01,\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["predict", str(bad), "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code == EXIT_BAD_INPUT
+    message = " ".join(result.output.split())
+    assert "bad.csv" in message and "column 'end'" in message and "(rows 3)" in message
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_the_word_report_refuses_a_subscriptions_file_in_words(tmp_path: Path) -> None:
+    table = tmp_path / "subscriptions.csv"
+    assert runner.invoke(app, ["sample", str(table), "--dataset", "subscriptions"]).exit_code == 0
+    result = runner.invoke(app, ["report", str(table), "-o", str(tmp_path / "r.docx")])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "subscriptions.csv is a subscriptions table" in " ".join(result.output.split())
+
+
+def test_an_unknown_setting_exits_2_before_reading(tmp_path: Path) -> None:
+    log = tmp_path / "orders.csv"
+    log.write_text("customer_id,date,amount,start\nA,2024-01-01,10,x\n", encoding="utf-8")
+    result = runner.invoke(app, ["predict", str(log), "-o", str(tmp_path / "o.csv"), "--setting", "bogus"])
+    assert result.exit_code == EXIT_BAD_INPUT and "unknown setting" in result.output
