@@ -48,10 +48,7 @@ def _results() -> None:
         columns[4].metric(
             "High churn risk", f"{at_risk:,}", help="Customers below 30 % probability of being active"
         )
-    st.caption(
-        f"Predicted value over {results.settings.horizon_text}: {money(total)}. {_intervals_text(results)}"
-    )
-    for finding in results.insights:
+    for finding in results.insights:  # the first says the total with both its intervals
         st.markdown(f"- {markdown_safe(finding)}")
     if results.backtest_pending is not None:
         _await_backtest(results.backtest_pending.description)
@@ -159,19 +156,24 @@ def _quality(results: Results) -> None:
         return
     backtest = results.metadata["backtest"]
     st.caption(
-        f"Models fitted on data to {backtest['calibration_end']}, scored on what customers spent up to {backtest['holdout_end']}."
+        f"Models fitted on data to {backtest['calibration_end']}, scored on what customers spent up to "
+        f"{backtest['holdout_end']}. Each purchase model is paired with Gamma-Gamma for spend; top 10 % and 20 %: "
+        "the share of the holdout revenue of the customers ranked highest; predicted and actual: total holdout "
+        "revenue."
     )
+    shown = metrics.rename(index=lambda name: str(name).removesuffix(" x Gamma-Gamma"))
     st.dataframe(
-        metrics,
+        shown,
         width="stretch",
         column_config={
+            "model": st.column_config.TextColumn("model"),
             "spearman": st.column_config.NumberColumn("Spearman", format="%.3f"),
             "gini": st.column_config.NumberColumn("Gini", format="%.3f"),
             "decile_mape": st.column_config.NumberColumn("decile MAPE", format="percent"),
-            "top10_share": st.column_config.NumberColumn("top 10 % capture", format="percent"),
-            "top20_share": st.column_config.NumberColumn("top 20 % capture", format="percent"),
-            "predicted_total": st.column_config.NumberColumn(format="dollar"),
-            "actual_total": st.column_config.NumberColumn(format="dollar"),
+            "top10_share": st.column_config.NumberColumn("top 10 %", format="percent"),
+            "top20_share": st.column_config.NumberColumn("top 20 %", format="percent"),
+            "predicted_total": st.column_config.NumberColumn("predicted", format="dollar"),
+            "actual_total": st.column_config.NumberColumn("actual", format="dollar"),
             "mae": st.column_config.NumberColumn("MAE", format="dollar"),
             "rmse": st.column_config.NumberColumn("RMSE", format="dollar"),
         },
