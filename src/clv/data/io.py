@@ -94,7 +94,7 @@ def _read_file(
     """Read ``path`` by what its first bytes say it is (the extension only words the messages)."""
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
-    if not head:
+    if not head.strip():
         raise DataValidationError(f"{name} is empty: it has no header and no rows")
     if head.startswith(b"\x1f\x8b"):
         return _read_file(connection, _gunzip(path, name, scratch), name, scratch, sheet_name)
