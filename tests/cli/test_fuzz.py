@@ -72,14 +72,18 @@ def _frame(rows: list[Row] | None = None) -> pd.DataFrame:
 
 
 def _xlsx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    _frame().to_excel(buffer, index=False)
-    return buffer.getvalue()
+    return _excel(_frame(), index=False)
 
 
 def _parquet_bytes() -> bytes:
     buffer = io.BytesIO()
     _frame().to_parquet(buffer)
+    return buffer.getvalue()
+
+
+def _parquet_bytes_indexed() -> bytes:
+    buffer = io.BytesIO()
+    _frame().set_index("customer_id").to_parquet(buffer)
     return buffer.getvalue()
 
 
@@ -116,6 +120,19 @@ class Case:
     content: Callable[[Path], bytes | str]
     refused: str | None = None  # a phrase of the refusal; None: predictions are expected
     argument: Callable[[Path], str] | None = None
+    warned: str | None = None  # a phrase of a warning the accepted input must get
+
+
+def _excel(frame: pd.DataFrame, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, **options)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def _late_null(_: Path) -> bytes:
+    """A NUL byte past the first 64 KB, where the binary sniffing does not look."""
+    text = _csv(_with(0, lambda i, v: v * 250)).encode()
+    return text[:70_000] + b"\x00" + text[70_000:]
 
 
 def _text(text: str, encoding: str = "utf-8") -> Callable[[Path], bytes]:
@@ -136,6 +153,8 @@ CASES = [
     Case("page.html", _text("<html><body><h1>Orders</h1><p>none yet</p></body></html>\n"), "delimiter"),
     Case("null_bytes.csv", lambda _: GOOD.encode()[:200] + b"\x00\x00" + GOOD.encode()[200:], "binary data"),
     Case("tilde.csv", _text(GOOD.replace(",", "~")), "the delimiter was not recognised"),
+    Case("missing.csv", lambda _: b"", "file not found", argument=lambda d: str(d / "missing.csv")),
+    Case("folder", lambda _: b"", "is a folder, not a file", argument=lambda d: str(d)),
     Case("old.xls", lambda _: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "Excel 97-2003"),
     # Damaged or mislabelled binary formats.
     Case("text.xlsx", _text("hello, this is not a workbook"), "is not an Excel workbook"),
@@ -145,6 +164,17 @@ CASES = [
     Case("text.parquet", _text("hello"), "is not a Parquet file"),
     Case("glob_bad", lambda _: b"", "part-1.parquet", argument=lambda d: _glob(d, b"PAR1 not really")),
     Case("glob_text", lambda _: b"", "part-1.parquet", argument=lambda d: _glob(d, b"a,b\n1,2\n")),
+    Case("glob_none", lambda _: b"", "no file matches", argument=lambda d: str(d / "nothing" / "*.parquet")),
+    Case(
+        "zipped.csv",
+        lambda _: _zip_of("orders.csv", GOOD),
+        "is a zip archive but not a readable Excel workbook",
+    ),
+    Case(
+        "duplicate_header.xlsx",
+        lambda _: _excel(_frame().set_axis(["customer_id", "amount", "amount"], axis=1), index=False),
+        "'amount' is columns 2, 3",
+    ),
     Case("truncated.csv.gz", lambda _: gzip.compress(GOOD.encode())[:120], "not a readable gzip file"),
     Case("garbage.csv.gz", lambda _: b"\x1f\x8b" + bytes(range(200)), "not a readable gzip file"),
     Case("text.csv.gz", _text("hello"), "is not a gzip file"),
@@ -198,7 +228,12 @@ CASES = [
     Case("pipes.txt", _rows_text(purchases, delimiter="|")),
     Case("gzip.csv.gz", lambda _: gzip.compress(GOOD.encode())),
     Case("workbook.xlsx", lambda _: _xlsx_bytes()),
-    Case("csv_named.xlsx", _text(GOOD)),
+    Case("csv_named.xlsx", _text(GOOD), warned="is not an Excel workbook but a text file"),
+    Case("workbook.xlsx.gz", lambda _: gzip.compress(_xlsx_bytes())),
+    Case("row_numbers.xlsx", lambda _: _excel(_frame().set_axis(range(1, len(_frame()) + 1)))),
+    Case("indexed.parquet", lambda _: _parquet_bytes_indexed()),
+    Case("odd_utf16.csv", lambda _: GOOD.encode("utf-16")[:-1]),
+    Case("late_null.csv", _late_null),
     Case("orders.parquet", lambda _: _parquet_bytes()),
     Case("glob_good", lambda _: b"", argument=lambda d: _glob(d, _parquet_bytes())),
     Case("cdnow.txt", _text(_cdnow(purchases()))),
@@ -277,6 +312,7 @@ def test_the_command_line_refuses_in_words_or_predicts_sanely(case: Case, tmp_pa
     said = " ".join(result.output.split())  # the console wraps long lines
     if case.refused is None:
         assert result.exit_code == 0, said
+        assert case.warned is None or case.warned in said, said
         _check_predictions(
             pd.read_csv(output, dtype={"customer_id": str}, keep_default_na=False, na_values=[""])
         )

@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -66,7 +67,7 @@ def open_source(
             path.write_bytes(bytes(source))
         else:
             path = Path(source)
-            name = file_name or path.name
+            name = file_name or (str(source) if "*" in str(source) else path.name)
             if "*" in str(source):
                 yield _read_parquet_glob(connection, str(source), name)
                 return
@@ -77,7 +78,8 @@ def open_source(
                     f"{path} is a folder, not a file: give a CSV, Excel or Parquet file"
                 )
             _check_size(path.stat().st_size, limit, name)
-        yield _read_file(connection, path, name, Path(scratch), sheet_name)
+        reading = _Reading(connection, name, Path(scratch), sheet_name, limit)
+        yield _read_file(reading, path, Path(name).suffix.lower())
 
 
 def _check_size(size: int, limit: int, name: str) -> None:
@@ -88,60 +90,71 @@ def _check_size(size: int, limit: int, name: str) -> None:
         )
 
 
-def _read_file(
-    connection: duckdb.DuckDBPyConnection, path: Path, name: str, scratch: Path, sheet_name: str | int | None
-) -> RawTable:
-    """Read ``path`` by what its first bytes say it is (the extension only words the messages)."""
+@dataclass(frozen=True)
+class _Reading:
+    """What every step of reading one source needs: where to put the view, the name to say, a scratch folder."""
+
+    connection: duckdb.DuckDBPyConnection
+    name: str
+    scratch: Path
+    sheet_name: str | int | None
+    limit: int
+
+
+def _read_file(reading: _Reading, path: Path, suffix: str) -> RawTable:
+    """Read ``path`` by what its first bytes say it is; ``suffix``, the extension it claims (``.csv`` for
+    ``orders.csv.gz`` once decompressed), only words the messages."""
+    connection, name = reading.connection, reading.name
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
     if not head.strip():
         raise DataValidationError(f"{name} is empty: it has no header and no rows")
     if head.startswith(b"\x1f\x8b"):
-        return _read_file(connection, _gunzip(path, name, scratch), name, scratch, sheet_name)
+        inner = Path(Path(name).stem).suffix.lower() if suffix == ".gz" else ""
+        return _read_file(reading, _gunzip(path, reading), inner)
     if head.startswith(PARQUET_MAGIC):
         return _read_parquet(connection, path, name)
     if head.startswith(b"PK\x03\x04"):
-        table = _read_excel(connection, path, name, sheet_name)
-        if path.suffix.lower() not in {".xlsx", ".xlsm"}:
-            table.warnings.append(
-                f"{name} is an Excel workbook despite its {path.suffix or 'missing'} extension"
-            )
+        table = _read_excel(connection, path, name, reading.sheet_name)
+        if suffix not in {".xlsx", ".xlsm"}:
+            table.warnings.append(f"{name} is an Excel workbook despite its {suffix or 'missing'} extension")
         return table
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise DataValidationError(
             f"{name} is an old Excel 97-2003 (.xls) workbook: open it in Excel and save it as .xlsx or CSV"
         )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _read_text_file(connection, _transcode(path, scratch, "utf-16"), name)
+        return _read_text_file(reading, _transcode(path, reading.scratch, "utf-16"), suffix)
     if b"\x00" in head:
-        expected = FORMAT_OF_SUFFIX.get(path.suffix.lower(), "a text, Excel or Parquet file")
+        expected = FORMAT_OF_SUFFIX.get(suffix, "a text, Excel or Parquet file")
         raise DataValidationError(
             f"{name} is not {expected} (it contains binary data of another kind, or is damaged): export the data "
             "as CSV, .xlsx or Parquet"
         )
     if not _is_utf8(path):
-        path = _transcode(path, scratch, "cp1252")
-    return _read_text_file(connection, path, name)
+        path = _transcode(path, reading.scratch, "cp1252")
+    return _read_text_file(reading, path, suffix)
 
 
-def _read_text_file(connection: duckdb.DuckDBPyConnection, path: Path, name: str) -> RawTable:
-    """A text file; one named like an Excel workbook or a Parquet file is read as the text it is, with a warning,
-    and when it cannot be read the message says first what it is not."""
-    expected = FORMAT_OF_SUFFIX.get(Path(name).suffix.lower())
+def _read_text_file(reading: _Reading, path: Path, suffix: str) -> RawTable:
+    """A text file; one named like an Excel workbook, a Parquet or a gzip file is read as the text it is, with a
+    warning, and when it cannot be read the message says first what it is not."""
+    name, expected = reading.name, FORMAT_OF_SUFFIX.get(suffix)
     if expected is None:
-        return read_text(connection, path, name)
+        return read_text(reading.connection, path, name)
     try:
-        table = read_text(connection, path, name)
+        table = read_text(reading.connection, path, name)
     except DataValidationError as error:
-        raise DataValidationError(f"{name} is not {expected}: it is a text file, and {error}") from error
+        reason = str(error).removeprefix(name).lstrip(": ")
+        raise DataValidationError(f"{name} is not {expected}: it is a text file, and {reason}") from error
     table.warnings.append(f"{name} is not {expected} but a text file: it was read as CSV")
     return table
 
 
-def _gunzip(path: Path, name: str, scratch: Path) -> Path:
-    """Decompress a gzip file into ``scratch``, streamed; what it holds counts against the size limit."""
-    limit = max_upload_bytes()
-    target = scratch / f"gunzipped-{path.stem}"
+def _gunzip(path: Path, reading: _Reading) -> Path:
+    """Decompress a gzip file into the scratch folder, streamed; what it holds counts against the size limit."""
+    name, limit = reading.name, reading.limit
+    target = reading.scratch / f"gunzipped-{path.stem}"
     written = 0
     try:
         with gzip.open(path, "rb") as source, target.open("wb") as sink:
