@@ -103,10 +103,10 @@ def exit_codes() -> Iterator[None]:
     try:
         yield
     except (DataValidationError, ModelFileError) as error:
-        console.print(f"[red]error:[/red] {escape(_naming_the_input(error))}")
+        console.print(f"[red]error:[/red] {escape(_naming_the_input(error))}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from error
     except ConvergenceError as error:
-        console.print(f"[red]model failure:[/red] {escape(_naming_the_input(error))}")
+        console.print(f"[red]model failure:[/red] {escape(_naming_the_input(error))}", soft_wrap=True)
         raise typer.Exit(EXIT_MODEL_FAILURE) from error
     except Exception as error:
         if not _out_of_memory(error):
