@@ -152,6 +152,12 @@ CASES = [
     Case("binary.csv", lambda _: bytes(range(256)) * 8, "binary data"),
     Case("page.html", _text("<html><body><h1>Orders</h1><p>none yet</p></body></html>\n"), "delimiter"),
     Case("null_bytes.csv", lambda _: GOOD.encode()[:200] + b"\x00\x00" + GOOD.encode()[200:], "binary data"),
+    Case(
+        "prose.txt",
+        _text("Dear team\nthe orders are attached below\nbest regards from the shop\nSam\n"),
+        "delimiter",
+    ),
+    Case("one_column.csv", _text("customer_id\n" + "".join(f"C{i}\n" for i in range(30))), "only one column"),
     Case("tilde.csv", _text(GOOD.replace(",", "~")), "the delimiter was not recognised"),
     Case("missing.csv", lambda _: b"", "file not found", argument=lambda d: str(d / "missing.csv")),
     Case("folder", lambda _: b"", "is a folder, not a file", argument=lambda d: str(d)),

@@ -30,6 +30,7 @@ from clv.errors import DataValidationError
 
 DELIMITERS = ",;\t|"
 SHOWN_ROWS = 5
+WHITESPACE_SHARE = 0.8
 CDNOW_COLUMNS = {
     4: ["customer_id", "date", "number_of_cds", "dollar_value"],
     5: ["master_id", "customer_id", "date", "number_of_cds", "dollar_value"],
@@ -152,12 +153,13 @@ def _csv_reason(error: duckdb.Error) -> str:
 
 
 def _is_whitespace_table(lines: list[str]) -> bool:
-    """CDNOW-style files: no comma, semicolon, tab or pipe, and most lines of at least three whitespace-separated
-    fields."""
+    """CDNOW-style files: no comma, semicolon, tab or pipe, and nearly every line (after a header) of one number,
+    at least three, of whitespace-separated fields."""
     if not lines or any(mark in line for line in lines for mark in DELIMITERS):
         return False
-    widths = Counter(len(line.split()) for line in lines[1:] or lines)
-    return widths.most_common(1)[0][0] >= 3
+    body = lines[1:] or lines
+    width, count = Counter(len(line.split()) for line in body).most_common(1)[0]
+    return width >= 3 and count >= WHITESPACE_SHARE * len(body)
 
 
 def _read_whitespace(
