@@ -113,11 +113,16 @@ def test_a_blank_headed_column_of_row_numbers_is_left_out(tmp_path: Path) -> Non
     frame = _frame()
     frame.index = frame.index + 1
     frame.to_csv(tmp_path / "r.csv", index_label="")
+    frame.to_csv(tmp_path / "r.tsv", index_label="", sep="\t")  # the header starts with a tab
     repeated = pd.concat([frame, frame.iloc[:1].set_axis([999])])
     repeated["invoice"] = range(len(repeated))
     repeated.loc[999, "invoice"] = 0
     repeated.to_csv(tmp_path / "copies.csv", index_label="")
-    for source, name in [(tmp_path / "r.csv", None), (_workbook(frame), "r.xlsx")]:
+    for source, name in [
+        (tmp_path / "r.csv", None),
+        (tmp_path / "r.tsv", None),
+        (_workbook(frame), "r.xlsx"),
+    ]:
         _, report = load_transactions(source, file_name=name)
         assert report.columns == ["customer_id", "date", "amount"]
     _, report = load_transactions(tmp_path / "copies.csv")

@@ -44,7 +44,8 @@ def read_text(connection: duckdb.DuckDBPyConnection, path: Path, name: str) -> R
     if _is_whitespace_table(lines):
         return _read_whitespace(connection, path, name, lines)
     view = new_view_name()
-    source = f"read_csv({sql_string(str(path))}, header = true, all_varchar = true, sample_size = 20480, compression = 'none')"
+    options = "header = true, all_varchar = true, sample_size = 20480, compression = 'none'"  # gzip: see clv.data.io
+    source = f"read_csv({sql_string(str(path))}, {options})"
     try:
         connection.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {source}")
         columns = view_columns(connection, view)
@@ -52,7 +53,7 @@ def read_text(connection: duckdb.DuckDBPyConnection, path: Path, name: str) -> R
         raise DataValidationError(_unreadable(path, name, lines, error)) from error
     if len(columns) == 1:
         raise DataValidationError(_unreadable(path, name, lines, None))
-    header = lines[0].strip() if lines else ""
+    header = lines[0].rstrip("\r\n") if lines else ""  # a blank first name before a tab is kept
     delimiter = _delimiter_of(header, len(columns))
     names = next(csv.reader([header], delimiter=delimiter)) if delimiter else columns
     refuse_duplicates(name, names)
