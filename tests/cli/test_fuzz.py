@@ -129,6 +129,14 @@ def _excel(frame: pd.DataFrame, **options: object) -> bytes:
     return buffer.getvalue()
 
 
+def _two_sheets() -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer) as workbook:
+        pd.DataFrame().to_excel(workbook, sheet_name="Empty")
+        _frame().to_excel(workbook, sheet_name="Orders", index=False)
+    return buffer.getvalue()
+
+
 def _late_null(_: Path) -> bytes:
     """A NUL byte past the first 64 KB, where the binary sniffing does not look."""
     text = _csv(_with(0, lambda i, v: v * 250)).encode()
@@ -158,6 +166,7 @@ CASES = [
         "delimiter",
     ),
     Case("one_column.csv", _text("customer_id\n" + "".join(f"C{i}\n" for i in range(30))), "only one column"),
+    Case("long_line.csv", _text(GOOD + "C001,2020-01-01," + "9" * 2_100_000 + "\n"), "Maximum line size"),
     Case("tilde.csv", _text(GOOD.replace(",", "~")), "the delimiter was not recognised"),
     Case("missing.csv", lambda _: b"", "file not found", argument=lambda d: str(d / "missing.csv")),
     Case("folder", lambda _: b"", "is a folder, not a file", argument=lambda d: str(d)),
@@ -180,6 +189,11 @@ CASES = [
         "duplicate_header.xlsx",
         lambda _: _excel(_frame().set_axis(["customer_id", "amount", "amount"], axis=1), index=False),
         "'amount' is columns 2, 3",
+    ),
+    Case(
+        "empty_first_sheet.xlsx",
+        lambda _: _two_sheets(),
+        "the first sheet is empty (the workbook's sheets: 'Empty'",
     ),
     Case("truncated.csv.gz", lambda _: gzip.compress(GOOD.encode())[:120], "not a readable gzip file"),
     Case("garbage.csv.gz", lambda _: b"\x1f\x8b" + bytes(range(200)), "not a readable gzip file"),
@@ -238,6 +252,9 @@ CASES = [
     Case("workbook.xlsx.gz", lambda _: gzip.compress(_xlsx_bytes())),
     Case("row_numbers.xlsx", lambda _: _excel(_frame().set_axis(range(1, len(_frame()) + 1)))),
     Case("indexed.parquet", lambda _: _parquet_bytes_indexed()),
+    Case("utf16_big_endian.csv", lambda _: b"\xfe\xff" + GOOD.encode("utf-16-be")),
+    Case("utf32.csv", _text(GOOD, "utf-32")),
+    Case("old_mac_line_ends.csv", _text(GOOD.replace("\n", "\r"))),
     Case("odd_utf16.csv", lambda _: GOOD.encode("utf-16")[:-1]),
     Case("late_null.csv", _late_null),
     Case("orders.parquet", lambda _: _parquet_bytes()),

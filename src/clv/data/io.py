@@ -123,6 +123,8 @@ def _read_file(reading: _Reading, path: Path, suffix: str) -> RawTable:
         raise DataValidationError(
             f"{name} is an old Excel 97-2003 (.xls) workbook: open it in Excel and save it as .xlsx or CSV"
         )
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return _read_text_file(reading, _transcode(path, reading.scratch, "utf-32"), suffix)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _read_text_file(reading, _transcode(path, reading.scratch, "utf-16"), suffix)
     if b"\x00" in head:
@@ -187,8 +189,8 @@ def _transcode(path: Path, scratch: Path, encoding: str) -> Path:
     latin-1 for the five bytes cp1252 leaves undefined)."""
     target = scratch / f"utf8-{path.name}.csv"
     with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as sink:
-        if encoding == "utf-16":
-            text = io.TextIOWrapper(source, encoding="utf-16", errors="replace", newline="")
+        if encoding in ("utf-16", "utf-32"):
+            text = io.TextIOWrapper(source, encoding=encoding, errors="replace", newline="")
             while chunk := text.read(TRANSCODE_CHUNK):
                 sink.write(chunk)
             return target
@@ -270,4 +272,11 @@ def _read_excel(
                 "Excel and save it as .xlsx, or export it as CSV"
             )
         raise DataValidationError(message) from error
+    if frame.shape[1] == 0:
+        sheets = ", ".join(repr(sheet) for sheet in pd.ExcelFile(path, engine="openpyxl").sheet_names)
+        which = "the first sheet" if sheet_name is None else f"sheet {sheet_name!r}"
+        raise DataValidationError(
+            f"{name}: {which} is empty (the workbook's sheets: {sheets}): put the data on the first sheet, or pick "
+            "the sheet (sheet_name= in Python)"
+        )
     return from_frame(connection, frame, name, first_row=2, parsed=True)

@@ -50,6 +50,8 @@ def from_frame(
     is missing. ``parsed``: the frame was read from a file by pandas, which renames a repeated header
     (``amount``, ``amount.1``) and names a blank one ``Unnamed: 0``."""
     columns = [str(c) for c in frame.columns]
+    if not columns:
+        raise DataValidationError(f"{name} has no columns")
     if frame.columns.duplicated().any():
         refuse_duplicates(name, columns)
     if parsed:

@@ -82,7 +82,7 @@ def _unreadable(path: Path, name: str, lines: list[str], error: duckdb.Error | N
             return f"{name}: {ragged}"
     if error is not None:
         return (
-            f"{name} could not be read as CSV: {first_line(error)}. Check that it is a comma-, semicolon- or "
+            f"{name} could not be read as CSV: {_csv_reason(error)}. Check that it is a comma-, semicolon- or "
             "tab-separated text file with one header line"
         )
     return (
@@ -92,12 +92,10 @@ def _unreadable(path: Path, name: str, lines: list[str], error: duckdb.Error | N
 
 
 def ragged_rows(path: Path, delimiter: str) -> str | None:
-    """Which rows of a delimited file have another number of fields than its header (in words), or None."""
+    """Which rows of a delimited file have another number of fields than its header (in words), or None (also when
+    the file is too odd to tell: a field over Python's csv limit of 128 KB, say)."""
     with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            return None
 
         def widths() -> Iterator[tuple[int, int]]:
             line = reader.line_num
@@ -106,7 +104,13 @@ def ragged_rows(path: Path, delimiter: str) -> str | None:
                 if record and (len(record) > 1 or record[0].strip()):
                     yield start, len(record)
 
-        wrong, rows, shown = _wrong_widths(widths(), len(header), "row")
+        try:
+            header = next(reader, None)
+            if header is None:
+                return None
+            wrong, rows, shown = _wrong_widths(widths(), len(header), "row")
+        except csv.Error:
+            return None
     if not wrong:
         return None
     return (
@@ -148,9 +152,12 @@ def read_error(raw: RawTable, error: duckdb.Error) -> DataValidationError:
 
 
 def _csv_reason(error: duckdb.Error) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    useful = [line for line in lines[1:3] if not line.startswith(("Possible fixes", "*"))]
-    return "; ".join([first_line(error), *useful])[:400]
+    """DuckDB's CSV error in a line: its first line and the first that explains it (not the quoted row, the fixes
+    it proposes, the reader's options or the SQL)."""
+    skipped = ("Original Line", "Possible", "*", "LINE ", "^", "file =")
+    lines = [line.strip() for line in str(error).splitlines()[1:] if line.strip()]
+    reasons = [line for line in lines if not line.startswith(skipped) and " = " not in line][:1]
+    return "; ".join(line.rstrip(".") for line in [first_line(error), *reasons])[:300]
 
 
 def _is_whitespace_table(lines: list[str]) -> bool:
