@@ -260,6 +260,7 @@ CASES = [
     Case("orders.parquet", lambda _: _parquet_bytes()),
     Case("glob_good", lambda _: b"", argument=lambda d: _glob(d, _parquet_bytes())),
     Case("cdnow.txt", _text(_cdnow(purchases()))),
+    Case("cdnow_stray_quote.txt", _text('"' + _cdnow(purchases()))),
     Case("r_row_names.csv", _text(_csv([(str(i), *r) for i, r in enumerate(purchases(), 1)], ("", *HEADER)))),
     Case(
         "quoted_ids.csv",

@@ -174,11 +174,18 @@ def _read_whitespace(
     connection: duckdb.DuckDBPyConnection, path: Path, name: str, lines: list[str]
 ) -> RawTable:
     first = lines[0].split()
-    has_header = not all(re.fullmatch(r"[-+]?[\d.]+", token) for token in first)
+    has_header = not all(re.fullmatch(r"[-+]?[\d.]+", token.strip("\"'")) for token in first)
     width = len(first) if has_header else Counter(len(line.split()) for line in lines).most_common(1)[0][0]
     _refuse_ragged_whitespace(path, name, width)
     names = None if has_header else CDNOW_COLUMNS.get(width, [f"column_{i + 1}" for i in range(width)])
-    frame = pd.read_csv(path, sep=r"\s+", header=0 if has_header else None, names=names, dtype=str)
+    try:  # whitespace files quote nothing: a quote mark is part of a field
+        frame = pd.read_csv(
+            path, sep=r"\s+", header=0 if has_header else None, names=names, dtype=str, quoting=csv.QUOTE_NONE
+        )
+    except (pd.errors.ParserError, ValueError) as error:
+        raise DataValidationError(
+            f"{name} could not be read as a whitespace-separated file: {first_line(error)}"
+        ) from error
     return from_frame(connection, frame, name, first_row=2 if has_header else 1, parsed=has_header)
 
 
