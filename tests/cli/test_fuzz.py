@@ -75,10 +75,17 @@ def _xlsx_bytes() -> bytes:
     return _excel(_frame(), index=False)
 
 
-def _parquet_bytes() -> bytes:
+def _parquet_bytes(renamed: bool = False) -> bytes:
     buffer = io.BytesIO()
-    _frame().to_parquet(buffer)
+    _frame().rename(columns={"amount": "revenue"} if renamed else {}).to_parquet(buffer)
     return buffer.getvalue()
+
+
+def _damaged(content: bytes, where: float) -> bytes:
+    """``content`` with 200 bytes flipped from ``where`` (a share of the length, or an offset from the end)."""
+    start = int(len(content) * where) if 0 < where < 1 else len(content) + int(where)
+    flipped = bytes(byte ^ 0xFF for byte in content[start : start + 200])
+    return content[:start] + flipped + content[start + 200 :]
 
 
 def _parquet_bytes_indexed() -> bytes:
@@ -176,6 +183,18 @@ CASES = [
     Case("truncated.xlsx", lambda _: _xlsx_bytes()[:700], "truncated or damaged"),
     Case("archive.xlsx", lambda _: _zip_of("notes.txt", "hello"), "not a readable Excel workbook"),
     Case("truncated.parquet", lambda _: _parquet_bytes()[:300], "truncated or damaged"),
+    Case(
+        "damaged_pages.parquet",
+        lambda _: _damaged(_parquet_bytes(), 1 / 3),
+        "could not be read: Failed to read",
+    ),
+    Case("damaged_footer.parquet", lambda _: _damaged(_parquet_bytes(), -208), "not a readable Parquet file"),
+    Case(
+        "glob_schemas",
+        lambda _: b"",
+        "schema mismatch",
+        argument=lambda d: _glob(d, _parquet_bytes(renamed=True)),
+    ),
     Case("text.parquet", _text("hello"), "is not a Parquet file"),
     Case("glob_bad", lambda _: b"", "part-1.parquet", argument=lambda d: _glob(d, b"PAR1 not really")),
     Case("glob_text", lambda _: b"", "part-1.parquet", argument=lambda d: _glob(d, b"a,b\n1,2\n")),

@@ -246,7 +246,9 @@ def _parquet_view(connection: duckdb.DuckDBPyConnection, source: str, name: str)
         columns = view_columns(connection, view)
         table = checked(connection, view, columns, name, first_row=1)
     except duckdb.Error as error:
-        raise DataValidationError(f"{name} is not a readable Parquet file: {first_line(error)}") from error
+        raise DataValidationError(
+            f"{name} is not a readable Parquet file (it may be damaged): {first_line(error)}"
+        ) from error
     return table
 
 
