@@ -127,11 +127,13 @@ def test_a_blank_headed_column_of_row_numbers_is_left_out(tmp_path: Path) -> Non
         assert report.columns == ["customer_id", "date", "amount"]
     _, report = load_transactions(tmp_path / "copies.csv")
     assert report.dropped["duplicate"] == 1  # the row number no longer makes the copy unique
-    (tmp_path / "text.csv").write_text(
-        _csv([(f"note {i}", *row) for i, row in enumerate(ROWS)], ",customer_id,date,amount")
-    )
-    _, report = load_transactions(tmp_path / "text.csv")
-    assert report.columns[0] == "column0"  # not whole numbers, so not row numbers: kept
+    ids = [(f"{17850 + i % 12}", d, a) for i, (_, d, a) in enumerate(ROWS)]  # whole numbers, but they repeat
+    (tmp_path / "ids.csv").write_text(_csv(ids, ",date,amount"))
+    with pytest.raises(
+        DataValidationError, match=r"no customer id column found; columns seen: 'column0', 'date'"
+    ):
+        load_transactions(tmp_path / "ids.csv")
+    assert load_transactions(tmp_path / "ids.csv", {"customer_id": "column0"})[1].rows_kept == len(ROWS)
 
 
 def test_amounts_no_order_has_are_dropped_and_tiny_ones_said(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ _view_numbers = itertools.count()
 ROW_NUMBER_SAMPLE = 1000
 _PANDAS_UNNAMED = re.compile(r"Unnamed: 0")
 _PANDAS_DUPLICATE = re.compile(r"(.+)\.(\d+)")
+_WHOLE = re.compile(r"\d+(\.0+)?")
 
 
 @dataclass
@@ -118,11 +119,11 @@ def checked(
     blank_first: bool = False,
 ) -> RawTable:
     """The view as a :class:`RawTable`, refused when it has no data rows. ``blank_first``: the header of the first
-    column is blank; when its values are whole numbers it holds row numbers and is left out."""
+    column is blank; when its values are increasing whole numbers it holds row numbers and is left out."""
     row = connection.execute(f"SELECT count(*) FROM (SELECT 1 FROM {view} LIMIT 1)").fetchall()[0]
     if row is None or row[0] == 0:
         raise DataValidationError(f"{name} has a header ({', '.join(columns[:10])}) but no data rows")
-    if blank_first and len(columns) > 1 and _whole_numbers(connection, view, columns[0]):
+    if blank_first and len(columns) > 1 and _row_numbers(connection, view, columns[0]):
         view, columns = _without_first(connection, view, columns)
     types = {
         str(column): str(kind)
@@ -135,13 +136,17 @@ def checked(
     )
 
 
-def _whole_numbers(connection: duckdb.DuckDBPyConnection, view: str, column: str) -> bool:
-    value = f"CAST({quote(column)} AS VARCHAR)"
-    row = connection.execute(
-        f"SELECT count(*) FILTER (WHERE NOT regexp_full_match(trim({value}), '\\d+(\\.0+)?')) "
-        f"FROM (SELECT {quote(column)} FROM {view} LIMIT {ROW_NUMBER_SAMPLE})"
-    ).fetchall()[0]
-    return row is not None and row[0] == 0
+def _row_numbers(connection: duckdb.DuckDBPyConnection, view: str, column: str) -> bool:
+    """Whether the first values of ``column`` are whole numbers that increase row after row (R's row names stay
+    increasing after a subset; customer ids of a log repeat)."""
+    values = connection.execute(
+        f"SELECT trim(CAST({quote(column)} AS VARCHAR)) FROM {view} LIMIT {ROW_NUMBER_SAMPLE}"
+    ).fetchall()
+    texts = [value for (value,) in values]
+    if not all(isinstance(text, str) and _WHOLE.fullmatch(text) for text in texts):
+        return False
+    numbers = [int(float(text)) for text in texts]
+    return all(a < b for a, b in itertools.pairwise(numbers))
 
 
 def _without_first(
