@@ -138,11 +138,7 @@ def clean(
         keyed=drop_duplicates,
         drop_zero_amounts=drop_zero_amounts,
     )
-    with _insertion_order_kept(connection):
-        try:
-            connection.execute(f"CREATE TABLE {table} AS {sql}")
-        except READ_ERRORS as error:  # a bad row of a CSV, or a damaged part of a Parquet file
-            raise read_error(raw, error) from error
+    _create(raw, table, sql)
     try:
         if drop_duplicates:
             _find_duplicates(connection, table, duplicates)
@@ -160,6 +156,16 @@ def clean(
     return Transactions(
         connection=connection, table=table, columns=columns, source_name=raw.source_name
     ), report
+
+
+def _create(raw: RawTable, table: str, sql: str) -> None:
+    """Table ``table`` of ``sql``, the one pass over the source: where a bad row of a CSV or a damaged part of a
+    Parquet file is met, and said in words."""
+    with _insertion_order_kept(raw.connection):
+        try:
+            raw.connection.execute(f"CREATE TABLE {table} AS {sql}")
+        except READ_ERRORS as error:
+            raise read_error(raw, error) from error
 
 
 @contextlib.contextmanager
