@@ -3,7 +3,12 @@
 Every case ends in one of two ways: exit 0 with finite, non-negative numbers in the predictions (``clv_learned`` may
 be empty, and ``expected_next_purchase`` for a customer not expected back), or exit 2 with a message that names the
 file and the cause. Never a traceback. Each case says which of the two it expects, and for a refusal a phrase of the
-cause, so a reader that starts to refuse good files, or to accept bad ones silently, is caught.
+cause, so a reader that starts to refuse good files, or to accept bad ones silently, is caught. Refusals are checked
+through the library too (``load_transactions``, then ``clv.run``): the same cause, as a DataValidationError.
+
+At the time of writing: 89 inputs, 49 refused in words and 40 predicted. Before the fixes of issue 15, 8 of them
+ended in a traceback, 4 good files were refused (gzip, gzipped Excel, UTF-32, a few amounts of 1e300) and 2 bad ones
+were accepted silently (a ragged CDNOW file, a header naming ``amount`` twice).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typer.testing import CliRunner
 import clv
 from clv.cli import EXIT_BAD_INPUT, app
 from clv.data import load_transactions
+from clv.errors import DataValidationError
 
 runner = CliRunner()
 HEADER = ("customer_id", "timestamp", "amount")
@@ -124,7 +130,7 @@ class Case:
     """One input: its file name, how to make its bytes (or the path argument, for globs), and what should happen."""
 
     name: str
-    content: Callable[[Path], bytes | str]
+    content: Callable[[Path], bytes]
     refused: str | None = None  # a phrase of the refusal; None: predictions are expected
     argument: Callable[[Path], str] | None = None
     warned: str | None = None  # a phrase of a warning the accepted input must get
@@ -322,13 +328,8 @@ def _argument(case: Case, directory: Path) -> str:
     if case.argument is not None:
         return case.argument(directory)
     path = directory / case.name
-    content = case.content(directory)
-    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    path.write_bytes(case.content(directory))
     return str(path)
-
-
-def _shown_name(case: Case, argument: str) -> str:
-    return Path(argument).name
 
 
 def _check_predictions(frame: pd.DataFrame) -> None:
@@ -362,7 +363,7 @@ def test_the_command_line_refuses_in_words_or_predicts_sanely(case: Case, tmp_pa
     else:
         assert result.exit_code == EXIT_BAD_INPUT, said
         assert case.refused in said, said
-        assert _shown_name(case, argument) in said, said
+        assert Path(argument).name in said, said
         assert "LINE " not in said and "0" * 40 not in said, said  # no SQL, no 300-digit numbers
 
 
@@ -373,3 +374,16 @@ def test_the_library_loads_and_runs_what_the_command_line_predicts(case: Case, t
     _check_predictions(results.predictions)
     assert report.rows_kept == len(log)
     assert math.isfinite(results.total[0]) and results.total[0] > 0
+
+
+@pytest.mark.parametrize("case", [case for case in CASES if case.refused], ids=lambda case: case.name)
+def test_the_library_refuses_what_the_command_line_refuses(case: Case, tmp_path: Path) -> None:
+    assert case.refused is not None
+    try:
+        log, report = load_transactions(_argument(case, tmp_path))
+    except DataValidationError as error:
+        assert case.refused in " ".join(str(error).split())
+        return
+    with pytest.raises(DataValidationError) as refused:
+        clv.run(log, clv.Settings(backtest=False, learned=False))
+    assert case.refused in " ".join([str(refused.value), *report.warnings])

@@ -105,9 +105,12 @@ def _read_file(reading: _Reading, path: Path, suffix: str) -> RawTable:
     """Read ``path`` by what its first bytes say it is; ``suffix``, the extension it claims (``.csv`` for
     ``orders.csv.gz`` once decompressed), only words the messages."""
     connection, name = reading.connection, reading.name
-    with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    if not head.strip():
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as error:  # no permission, a broken disk ...
+        raise DataValidationError(f"{name} cannot be opened: {error.strerror or error}") from error
+    if not head.strip() and len(head) < SNIFF_BYTES:
         raise DataValidationError(f"{name} is empty: it has no header and no rows")
     if head.startswith(b"\x1f\x8b"):
         inner = Path(Path(name).stem).suffix.lower() if suffix == ".gz" else ""
