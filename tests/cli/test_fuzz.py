@@ -387,3 +387,34 @@ def test_the_library_refuses_what_the_command_line_refuses(case: Case, tmp_path:
     with pytest.raises(DataValidationError) as refused:
         clv.run(log, clv.Settings(backtest=False, learned=False))
     assert case.refused in " ".join([str(refused.value), *report.warnings])
+
+
+GOOD_FILES: dict[str, Callable[[], bytes]] = {
+    "orders.csv": lambda: GOOD.encode(),
+    "orders.xlsx": _xlsx_bytes,
+    "orders.parquet": _parquet_bytes,
+    "orders.csv.gz": lambda: gzip.compress(GOOD.encode()),
+    "cdnow.txt": lambda: _cdnow(purchases()).encode(),
+    "utf16.csv": lambda: GOOD.encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_damaged_copies_of_good_files_load_or_are_refused_in_words(seed: int, tmp_path: Path) -> None:
+    """A good file of each format with a few random bytes changed, or cut short (seeded: the same bytes every run)."""
+    draw = random.Random(seed)
+    name = draw.choice(sorted(GOOD_FILES))
+    damaged = bytearray(GOOD_FILES[name]())
+    if seed % 3 == 0:
+        damaged = damaged[: draw.randrange(1, len(damaged))]
+    else:
+        for _ in range(draw.randint(1, 20)):
+            damaged[draw.randrange(len(damaged))] = draw.randrange(256)
+    path = tmp_path / name
+    path.write_bytes(bytes(damaged))
+    try:
+        log, _ = load_transactions(path)
+    except DataValidationError as error:
+        assert name in str(error)
+        return
+    assert len(log) > 0

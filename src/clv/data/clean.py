@@ -32,7 +32,6 @@ import pandas as pd
 
 from clv.data.io import RawTable, sql_string
 from clv.data.parse import detect_dayfirst, id_expr, number_expr, quote, text_expr, timestamp_expr
-from clv.data.text import read_error
 from clv.data.transactions import Transactions
 from clv.errors import DataValidationError
 
@@ -52,7 +51,6 @@ LARGEST_NUMBER = 1e15
 million of them still fit."""
 SMALLEST_AMOUNT = 5e-10
 """Amounts smaller than this (in absolute value) are 0 to 9 decimals, the precision money is summed at."""
-READ_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 
 
 @dataclass
@@ -159,13 +157,10 @@ def clean(
 
 
 def _create(raw: RawTable, table: str, sql: str) -> None:
-    """Table ``table`` of ``sql``, the one pass over the source: where a bad row of a CSV or a damaged part of a
-    Parquet file is met, and said in words."""
+    """Table ``table`` of ``sql``: the one pass over the source (where a bad row of a CSV is met, said in words by
+    :func:`clv.data.io.open_source`)."""
     with _insertion_order_kept(raw.connection):
-        try:
-            raw.connection.execute(f"CREATE TABLE {table} AS {sql}")
-        except READ_ERRORS as error:
-            raise read_error(raw, error) from error
+        raw.connection.execute(f"CREATE TABLE {table} AS {sql}")
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ import pandas as pd
 
 from clv.config import max_upload_bytes
 from clv.data.raw import RawTable, checked, first_line, from_frame, new_view_name, sql_string, view_columns
-from clv.data.text import read_text
+from clv.data.text import read_error, read_text, reading_failed
 from clv.errors import DataValidationError
 
 __all__ = ["RawTable", "Source", "open_source", "sql_string"]
@@ -54,32 +54,49 @@ def open_source(
     max_bytes: int | None = None,
     sheet_name: str | int | None = None,
 ) -> Iterator[RawTable]:
-    """Open ``source`` as a :class:`RawTable`; temporary files live until the ``with`` block ends."""
+    """Open ``source`` as a :class:`RawTable`; temporary files live until the ``with`` block ends.
+
+    DuckDB reads a file lazily: a bad row of a CSV, or a damaged part of a Parquet file, may only be met by a query
+    inside the ``with`` block; such an error leaves it as a :class:`DataValidationError` in words.
+    """
     limit = max_upload_bytes() if max_bytes is None else max_bytes
     with tempfile.TemporaryDirectory(prefix="clv-read-") as scratch:
-        if isinstance(source, pd.DataFrame):
-            yield from_frame(connection, source, file_name or "the DataFrame", first_row=1)
-            return
-        if isinstance(source, bytes | bytearray | memoryview):
-            name = file_name or "the uploaded file"
-            _check_size(len(source), limit, name)
-            path = Path(scratch) / ("upload" + Path(file_name or "").suffix.lower())
-            path.write_bytes(bytes(source))
-        else:
-            path = Path(source)
-            name = file_name or (str(source) if "*" in str(source) else path.name)
-            if "*" in str(source):
-                yield _read_parquet_glob(connection, str(source), name)
-                return
-            if not path.exists():
-                raise DataValidationError(f"file not found: {path}")
-            if path.is_dir():
-                raise DataValidationError(
-                    f"{path} is a folder, not a file: give a CSV, Excel or Parquet file"
-                )
-            _check_size(path.stat().st_size, limit, name)
-        reading = _Reading(connection, name, Path(scratch), sheet_name, limit)
-        yield _read_file(reading, path, Path(name).suffix.lower())
+        table = _open(source, connection, file_name, sheet_name, Path(scratch), limit)
+        try:
+            yield table
+        except duckdb.Error as error:
+            if not reading_failed(error):
+                raise
+            raise read_error(table, error) from error
+
+
+def _open(
+    source: Source,
+    connection: duckdb.DuckDBPyConnection,
+    file_name: str | None,
+    sheet_name: str | int | None,
+    scratch: Path,
+    limit: int,
+) -> RawTable:
+    if isinstance(source, pd.DataFrame):
+        return from_frame(connection, source, file_name or "the DataFrame", first_row=1)
+    if isinstance(source, bytes | bytearray | memoryview):
+        name = file_name or "the uploaded file"
+        _check_size(len(source), limit, name)
+        path = scratch / ("upload" + Path(file_name or "").suffix.lower())
+        path.write_bytes(bytes(source))
+    else:
+        path = Path(source)
+        name = file_name or (str(source) if "*" in str(source) else path.name)
+        if "*" in str(source):
+            return _read_parquet_glob(connection, str(source), name)
+        if not path.exists():
+            raise DataValidationError(f"file not found: {path}")
+        if path.is_dir():
+            raise DataValidationError(f"{path} is a folder, not a file: give a CSV, Excel or Parquet file")
+        _check_size(path.stat().st_size, limit, name)
+    reading = _Reading(connection, name, scratch, sheet_name, limit)
+    return _read_file(reading, path, Path(name).suffix.lower())
 
 
 def _check_size(size: int, limit: int, name: str) -> None:
@@ -248,7 +265,7 @@ def _parquet_view(connection: duckdb.DuckDBPyConnection, source: str, name: str)
         connection.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM read_parquet({sql_string(source)})")
         columns = view_columns(connection, view)
         table = checked(connection, view, columns, name, first_row=1)
-    except duckdb.Error as error:
+    except (duckdb.Error, RuntimeError) as error:  # RuntimeError: a column name that is not UTF-8
         raise DataValidationError(
             f"{name} is not a readable Parquet file (it may be damaged): {first_line(error)}"
         ) from error

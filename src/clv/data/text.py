@@ -31,6 +31,7 @@ from clv.errors import DataValidationError
 DELIMITERS = ",;\t|"
 SHOWN_ROWS = 5
 WHITESPACE_SHARE = 0.8
+READ_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 CDNOW_COLUMNS = {
     4: ["customer_id", "date", "number_of_cds", "dollar_value"],
     5: ["master_id", "customer_id", "date", "number_of_cds", "dollar_value"],
@@ -136,6 +137,12 @@ def _wrong_widths(widths: Iterator[tuple[int, int]], width: int, unit: str) -> t
 
 def _said(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
+
+
+def reading_failed(error: duckdb.Error) -> bool:
+    """Whether DuckDB failed to read a source (a bad row, a damaged file), rather than to run a query (a bug) or
+    for want of memory."""
+    return isinstance(error, READ_ERRORS) or type(error) is duckdb.Error
 
 
 def read_error(raw: RawTable, error: duckdb.Error) -> DataValidationError:
