@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,6 +33,8 @@ EXIT_CODES = (
     "5 out of memory."
 )
 console = Console(stderr=True)
+_input_name: ContextVar[str | None] = ContextVar("clv_input_name", default=None)
+"""The file the running command reads (set by :func:`load_log`): an error that does not name it is prefixed with it."""
 
 MemoryLimit = Annotated[
     str | None,
@@ -67,6 +70,7 @@ def load_log(
     one line each (the cleaning report's summary, as the app's Data page shows it)."""
     from clv.data import connect, load_transactions
 
+    _input_name.set(source.name if isinstance(source, Path) else Path(str(source)).name)
     log, report = load_transactions(
         source, column_mapping(mapping), connection=connect(memory_limit), **options
     )
@@ -92,14 +96,16 @@ def examples(*lines: str) -> str:
 
 @contextmanager
 def exit_codes() -> Iterator[None]:
-    """Turn the library's errors into a message on stderr and the documented exit code."""
+    """Turn the library's errors into a message on stderr and the documented exit code; a message that does not
+    name the file the command reads (one from a model, say) is prefixed with it."""
+    reading = _input_name.set(None)
     try:
         yield
     except (DataValidationError, ModelFileError) as error:
-        console.print(f"[red]error:[/red] {escape(str(error))}")
+        console.print(f"[red]error:[/red] {escape(_naming_the_input(error))}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from error
     except ConvergenceError as error:
-        console.print(f"[red]model failure:[/red] {escape(str(error))}")
+        console.print(f"[red]model failure:[/red] {escape(_naming_the_input(error))}", soft_wrap=True)
         raise typer.Exit(EXIT_MODEL_FAILURE) from error
     except Exception as error:
         if not _out_of_memory(error):
@@ -109,6 +115,13 @@ def exit_codes() -> Iterator[None]:
             "(it spills the rest to a temporary folder: check that its disk has room), or run with --engine spark"
         )
         raise typer.Exit(EXIT_OUT_OF_MEMORY) from error
+    finally:
+        _input_name.reset(reading)
+
+
+def _naming_the_input(error: Exception) -> str:
+    message, name = str(error), _input_name.get()
+    return f"{name}: {message}" if name and name not in message else message
 
 
 def _out_of_memory(error: Exception) -> bool:

@@ -4,11 +4,13 @@ Each dropped row is counted under the first rule it breaks, in this order:
 
 1. ``missing_customer_id``: no customer id (blank, "nan", "None", "NULL", "N/A");
 2. ``unparseable_date``: the date cannot be read;
-3. ``non_finite_number``: the amount, quantity or unit price is infinite or NaN;
+3. ``non_finite_number``: the amount, quantity or unit price is infinite, NaN, or beyond +-1e15 (no order is worth
+   that much; money is summed as decimals of 38 digits, 9 after the point);
 4. ``cancellation``: the invoice number starts with the cancellation prefix ("C" by default);
 5. ``return``: a negative quantity or amount (returns and refunds are not purchases);
-6. ``zero_or_missing_amount``: the amount is missing, or zero (zero kept with ``drop_zero_amounts=False``: the
-   BTYD literature counts CDNOW's $0 orders as purchases);
+6. ``zero_or_missing_amount``: the amount is missing, or zero to 9 decimals (an amount such as 1e-300 rounds to 0
+   where money is summed; zero kept with ``drop_zero_amounts=False``: the BTYD literature counts CDNOW's $0 orders
+   as purchases);
 7. ``after_observation_end``: the purchase is after the observation end (only when one is given);
 8. ``duplicate``: an exact copy of an earlier row, when the source has an invoice / order id. Without one, two
    identical rows are two genuine orders (CDNOW has such same-day repeat orders), so they are kept unless
@@ -36,7 +38,7 @@ from clv.errors import DataValidationError
 RULES: dict[str, str] = {
     "missing_customer_id": "no customer id",
     "unparseable_date": "date could not be read",
-    "non_finite_number": "amount, quantity or price is infinite or not a number",
+    "non_finite_number": "amount, quantity or price is infinite, not a number or beyond +-1e15",
     "cancellation": "cancellation invoice",
     "return": "return or refund (negative quantity or amount)",
     "zero_or_missing_amount": "amount is zero or missing",
@@ -44,6 +46,11 @@ RULES: dict[str, str] = {
     "duplicate": "exact duplicate of an earlier row",
 }
 MAX_EXAMPLES = 5
+LARGEST_NUMBER = 1e15
+"""Amounts, quantities and prices beyond this (in absolute value) are not purchases: summed as DECIMAL(38, 9), ten
+million of them still fit."""
+SMALLEST_AMOUNT = 5e-10
+"""Amounts smaller than this (in absolute value) are 0 to 9 decimals, the precision money is summed at."""
 
 
 @dataclass
@@ -129,12 +136,12 @@ def clean(
         keyed=drop_duplicates,
         drop_zero_amounts=drop_zero_amounts,
     )
-    with _insertion_order_kept(connection):
-        connection.execute(f"CREATE TABLE {table} AS {sql}")
+    _create(raw, table, sql)
     try:
         if drop_duplicates:
             _find_duplicates(connection, table, duplicates)
         report = _report(raw, table, duplicates if drop_duplicates else None, mapping, warnings)
+        _add_data_warnings(connection, table, report)
         if report.rows_kept == 0:
             raise DataValidationError(_all_dropped_message(report))
         _keep_purchases(connection, table, duplicates if drop_duplicates else None)
@@ -147,6 +154,13 @@ def clean(
     return Transactions(
         connection=connection, table=table, columns=columns, source_name=raw.source_name
     ), report
+
+
+def _create(raw: RawTable, table: str, sql: str) -> None:
+    """Table ``table`` of ``sql``: the one pass over the source (where a bad row of a CSV is met, said in words by
+    :func:`clv.data.io.open_source`)."""
+    with _insertion_order_kept(raw.connection):
+        raw.connection.execute(f"CREATE TABLE {table} AS {sql}")
 
 
 @contextlib.contextmanager
@@ -206,7 +220,9 @@ def _lines_sql(
     }
     present = {name: expression for name, expression in typed.items() if expression is not None}
     non_finite = " OR ".join(
-        f"NOT isfinite({name})" for name in ("amount", "quantity", "price") if name == "amount" or typed[name]
+        f"NOT isfinite({name}) OR abs({name}) > {LARGEST_NUMBER}"
+        for name in ("amount", "quantity", "price")
+        if name == "amount" or typed[name]
     )
     negative = "amount < 0" + (" OR quantity < 0" if quantity else "")
     cancellation = (
@@ -226,7 +242,7 @@ def _lines_sql(
                    WHEN {non_finite} THEN {codes["non_finite_number"]}
                    WHEN {cancellation} THEN {codes["cancellation"]}
                    WHEN {negative} THEN {codes["return"]}
-                   WHEN amount IS NULL {"OR amount = 0" if drop_zero_amounts else ""} THEN {codes["zero_or_missing_amount"]}
+                   WHEN amount IS NULL {f"OR abs(amount) < {SMALLEST_AMOUNT}" if drop_zero_amounts else ""} THEN {codes["zero_or_missing_amount"]}
                    WHEN {after_end} THEN {codes["after_observation_end"]}
                END AS UTINYINT) AS rule{", row_key" if keyed else ""}
         FROM (
@@ -320,14 +336,17 @@ def _all_dropped_message(report: CleaningReport) -> str:
     columns = {
         "missing_customer_id": report.mapping.get("customer_id"),
         "unparseable_date": report.mapping.get("timestamp"),
+        "non_finite_number": report.mapping.get("amount"),
+        "zero_or_missing_amount": report.mapping.get("amount"),
     }
     hint = (
         f" (column {columns[first]!r}, e.g. rows {', '.join(map(str, report.examples[first]))})"
         if columns.get(first)
         else f" (e.g. rows {', '.join(map(str, report.examples[first]))})"
     )
+    notes = "".join(f"; {warning}" for warning in report.warnings if _TINY in warning)
     return (
-        f"all {report.rows_in:,} rows of {report.source_name} were dropped: {'; '.join(reasons)}{hint}. "
+        f"all {report.rows_in:,} rows of {report.source_name} were dropped: {'; '.join(reasons)}{hint}{notes}. "
         "Check the column mapping and the file's contents"
     )
 
@@ -337,3 +356,27 @@ def _add_quality_warnings(report: CleaningReport) -> None:
         share = count / max(report.rows_in, 1)
         if share >= 0.2:
             report.warnings.append(f"{share:.0%} of rows were dropped as '{RULES[rule]}' ({count:,} rows)")
+
+
+_TINY = "amounts that are not zero but round to 0"
+
+
+def _add_data_warnings(connection: duckdb.DuckDBPyConnection, table: str, report: CleaningReport) -> None:
+    """Warn of amounts dropped as zero that are not zero (too small to count), and of a log of one day."""
+    zero = list(RULES).index("zero_or_missing_amount")
+    tiny, first_day, last_day = connection.execute(
+        f"""SELECT count(*) FILTER (WHERE rule = {zero} AND amount <> 0),
+                   CAST(min("timestamp") FILTER (WHERE rule IS NULL) AS DATE),
+                   CAST(max("timestamp") FILTER (WHERE rule IS NULL) AS DATE)
+            FROM {table}"""
+    ).fetchall()[0]
+    if tiny:
+        report.warnings.append(
+            f"{tiny:,} {_TINY} at 9 decimals (smaller than {SMALLEST_AMOUNT:g}, the precision money is counted "
+            "at) were dropped as zero: check the amount column and its unit"
+        )
+    if first_day is not None and first_day == last_day:
+        report.warnings.append(
+            f"every purchase in {report.source_name} is on one day ({first_day}): with one day of history no "
+            "customer has a repeat purchase, so no purchase model can be fitted; give a log of several months"
+        )

@@ -11,6 +11,7 @@ from clv.data.engine import connect
 from clv.data.io import Source, open_source
 from clv.data.mapping import detect_mapping
 from clv.data.transactions import Transactions
+from clv.errors import DataValidationError
 
 
 def load_transactions(
@@ -42,7 +43,10 @@ def load_transactions(
     with open_source(
         source, connection=connection, file_name=file_name, max_bytes=max_bytes, sheet_name=sheet_name
     ) as raw:
-        used = detect_mapping(raw.columns, mapping)
+        try:
+            used = detect_mapping(raw.columns, mapping)
+        except DataValidationError as error:
+            raise DataValidationError(f"{raw.source_name}: {error}") from error
         return clean(
             raw,
             used,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from clv.data.io import RawTable, sql_string
+from clv.data.raw import RawTable, quote, sql_string
 
 NULL_WORDS: tuple[str, ...] = ("", "nan", "none", "null", "na", "n/a", "<na>", "nat")
 _INTEGER_TYPES = (
@@ -185,7 +185,3 @@ def _usual_format(raw: RawTable, column: str, slash_formats: list[str]) -> str |
     if row is None or row[0] == 0:
         return None
     return next((f for f, count in zip(candidates, row[1:], strict=True) if count == row[0]), None)
-
-
-def quote(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
