@@ -163,21 +163,29 @@ def choose_purchase_model(
 ) -> dict[str, pd.DataFrame]:
     """Each fitted purchase model's :func:`expected_revenue` over the horizon for the rows of ``summary`` (each
     counting ``weights`` customers, one by default), best BIC first, leaving out (with a note) any model whose
-    forecast is not a finite number for some customer. The first is the chosen model (the choice is noted)."""
+    forecast is not a finite number for some customer, and those whose optimiser did not converge unless no
+    converged one is left. The first is the chosen model (the choice is noted)."""
     if not comparison.models:
         raise ConvergenceError("none of the purchase models could be fitted on this data")
     counts = np.ones(len(summary)) if weights is None else np.asarray(weights, dtype="float64")
-    forecasts = {}
-    for name in _usable_models(comparison, notes):
-        values = expected_revenue(comparison.models[name], spend_model, summary, horizon_weeks)
-        broken = int(counts[(~np.isfinite(values.to_numpy())).any(axis=1)].sum())
-        if broken:
-            notes.append(
-                f"{name} left out: its forecast over {horizon_weeks:.0f} weeks is not a finite number for "
-                f"{broken:,} customer(s) (parameters {comparison.models[name].params_})"
-            )
-            continue
-        forecasts[str(name)] = values
+    fitted = [str(name) for name in comparison.table.index if name in comparison.models]
+    converged = [name for name in fitted if comparison.models[name].converged_]
+    forecasts = _finite_forecasts(converged, comparison, spend_model, summary, horizon_weeks, counts, notes)
+    if (
+        not forecasts
+    ):  # a fit that stopped short is used only when no converged one gives a forecast, and said so
+        others = [name for name in fitted if name not in converged]
+        forecasts = _finite_forecasts(others, comparison, spend_model, summary, horizon_weeks, counts, notes)
+        notes.extend(
+            f"{name}: its optimiser stopped without converging ({comparison.models[name].optimizer_message_}); "
+            "it is used because no converged purchase model gives a finite forecast: read its figures with care"
+            for name in list(forecasts)[:1]
+        )
+    notes.extend(
+        f"{name} left out: its optimiser stopped without converging ({comparison.models[name].optimizer_message_})"
+        for name in fitted
+        if name not in converged and name not in list(forecasts)[:1]
+    )
     if not forecasts:
         raise ConvergenceError(
             f"no purchase model gives a finite forecast over {horizon_weeks:.0f} weeks for every customer"
@@ -192,20 +200,29 @@ def choose_purchase_model(
     return forecasts
 
 
-def _usable_models(comparison: ModelComparison, notes: list[str]) -> list[str]:
-    """The fitted purchase models in BIC order, those whose optimiser did not converge left out with a note (all of
-    them kept, said loudly, when none converged); a chosen model whose standard errors could not be computed is
-    noted too."""
-    fitted = [str(name) for name in comparison.table.index if name in comparison.models]
-    converged = [name for name in fitted if comparison.models[name].converged_]
-    for name in sorted(set(fitted) - set(converged), key=fitted.index):
-        message = comparison.models[name].optimizer_message_
-        notes.append(
-            f"{name} {'left out' if converged else 'did not converge'}: its optimiser stopped without converging "
-            f"({message})"
-            + ("" if converged else "; no purchase model converged, so the lowest BIC is used anyway")
-        )
-    return converged or fitted
+def _finite_forecasts(
+    names: list[str],
+    comparison: ModelComparison,
+    spend_model: GammaGamma,
+    summary: pd.DataFrame,
+    horizon_weeks: float,
+    counts: np.ndarray,
+    notes: list[str],
+) -> dict[str, pd.DataFrame]:
+    """:func:`expected_revenue` of each purchase model of ``names`` (in order) whose forecast is a finite number for
+    every customer; the others are left out with a note."""
+    forecasts = {}
+    for name in names:
+        values = expected_revenue(comparison.models[name], spend_model, summary, horizon_weeks)
+        broken = int(counts[(~np.isfinite(values.to_numpy())).any(axis=1)].sum())
+        if broken:
+            notes.append(
+                f"{name} left out: its forecast over {horizon_weeks:.0f} weeks is not a finite number for "
+                f"{broken:,} customer(s) (parameters {comparison.models[name].params_})"
+            )
+            continue
+        forecasts[name] = values
+    return forecasts
 
 
 def note_uncertain(model: PurchaseModel | GammaGamma, name: str, notes: list[str]) -> None:
