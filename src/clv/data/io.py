@@ -163,7 +163,7 @@ def _transcode(path: Path, scratch: Path, encoding: str) -> Path:
 def _read_text(connection: duckdb.DuckDBPyConnection, path: Path, name: str) -> RawTable:
     with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
         lines = [line for line in itertools.islice(handle, 50) if line.strip()]
-    if _is_whitespace_table(lines):
+    if is_whitespace_table(lines):
         return _read_whitespace(connection, path, name, lines)
     view = _new_view_name()
     source = f"read_csv({sql_string(str(path))}, header = true, all_varchar = true, sample_size = 20480)"
@@ -184,21 +184,31 @@ def _read_text(connection: duckdb.DuckDBPyConnection, path: Path, name: str) -> 
     return _checked(connection, view, columns, name, first_row=2)
 
 
-def _is_whitespace_table(lines: list[str]) -> bool:
-    """CDNOW-style files: no comma, semicolon, tab or pipe, and at least three whitespace-separated fields."""
+def is_whitespace_table(lines: list[str]) -> bool:
+    """CDNOW-style files: no comma, semicolon, tab or pipe, and at least three whitespace-separated fields.
+
+    ``lines``: the first non-blank lines of the file (50 are read).
+    """
     if not lines or any(mark in line for line in lines for mark in ",;\t|"):
         return False
     widths = {len(line.split()) for line in lines[1:] or lines}
     return len(widths) == 1 and widths.pop() >= 3
 
 
+def whitespace_names(lines: list[str]) -> list[str] | None:
+    """The column names of a whitespace table without a header line (CDNOW's, by their number), or None when its
+    first line is a header (a line of numbers is data)."""
+    if not all(re.fullmatch(r"[-+]?[\d.]+", token) for token in lines[0].split()):
+        return None
+    width = len(lines[-1].split())
+    return CDNOW_COLUMNS.get(width, [f"column_{i + 1}" for i in range(width)])
+
+
 def _read_whitespace(
     connection: duckdb.DuckDBPyConnection, path: Path, name: str, lines: list[str]
 ) -> RawTable:
-    first = lines[0].split()
-    has_header = not all(re.fullmatch(r"[-+]?[\d.]+", token) for token in first)
-    width = len(lines[-1].split())
-    names = None if has_header else CDNOW_COLUMNS.get(width, [f"column_{i + 1}" for i in range(width)])
+    names = whitespace_names(lines)
+    has_header = names is None
     frame = pd.read_csv(path, sep=r"\s+", header=0 if has_header else None, names=names, dtype=str)
     return _from_frame(connection, frame, name, first_row=2 if has_header else 1)
 

@@ -61,9 +61,10 @@ from clv.pipeline.metadata import learned_metadata, package_version
 from clv.pipeline.predictions import PREDICTION_COLUMNS
 from clv.pipeline.progress import Progress
 from clv.settings import Settings
+from clv.spark.files import read_source
 from clv.spark.ranks import segment_columns
 from clv.spark.session import spark_session
-from clv.spark.source import canonical_log, read_source
+from clv.spark.source import canonical_log
 from clv.spark.summary import customer_statistics, observation_end, summarize
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ class SparkOptions:
     file_format: str | None = None
     mapping: dict[str, str] | None = None
     cancellation_prefix: str = "C"
-    dayfirst: bool = False
+    dayfirst: bool | None = None
     drop_duplicates: bool | None = None
     drop_zero_amounts: bool = True
 
@@ -127,7 +128,7 @@ def run(
     replaced if it exists).
 
     ``source``: a Spark DataFrame, a catalog table name, or a Parquet/CSV path or URL
-    (:func:`clv.spark.source.read_source`). ``settings`` are those of :func:`clv.run`; ``progress`` is called with
+    (:func:`clv.spark.files.read_source`). ``settings`` are those of :func:`clv.run`; ``progress`` is called with
     (stage, fraction done). Raises :class:`~clv.errors.DataValidationError` for unusable input and
     :class:`~clv.errors.ConvergenceError` when no purchase model can be fitted.
     """
