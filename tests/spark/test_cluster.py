@@ -3,7 +3,7 @@ launcher (``$SPARK_HOME/bin/spark-class``; the pip package ships no ``sbin/start
 on 127.0.0.1 with one core and 1 GB, executors running this interpreter. The predictions equal the DuckDB engine's.
 
 Marked ``cluster``: the default test run leaves it out and ``.ci/run`` runs it once (``make pytest
-PYTEST_ARGS="-m cluster"``); it takes about two minutes on two cores.
+PYTEST_ARGS="-m cluster"``); it takes about 2.5 minutes on two cores.
 """
 
 from __future__ import annotations
