@@ -40,8 +40,9 @@ def predict(
     source: Annotated[
         str,
         typer.Argument(
-            help="Transaction log: CSV, Excel, Parquet or a glob of Parquet files; with --engine spark also a "
-            "Parquet/CSV folder or URL (s3a://, gs://, abfss://, hdfs://) or a table name."
+            help="Transaction log: CSV, Excel, Parquet or a glob of Parquet files, or a CDNOW text file; with "
+            "--engine spark also a Parquet/CSV folder or URL (s3a://, gs://, abfss://, hdfs://) or a table name, "
+            "but no Excel."
         ),
     ],
     output: Annotated[
