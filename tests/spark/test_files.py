@@ -121,7 +121,9 @@ class NoSpark:
         raise AssertionError(f"Spark was asked for {name}")
 
 
-def test_excel_is_refused_before_any_spark_job(spark: SparkSession, tmp_path: Path) -> None:
+def test_excel_is_refused_before_any_spark_job(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "orders.xlsx"
     pd.DataFrame({"customer_id": ["a"], "date": ["2021-01-01"], "amount": [1.0]}).to_excel(path, index=False)
     disguised = tmp_path / "orders.csv"  # a workbook is known by its bytes, whatever its name
@@ -131,6 +133,7 @@ def test_excel_is_refused_before_any_spark_job(spark: SparkSession, tmp_path: Pa
             DataValidationError, match="is an Excel workbook, which the Spark engine does not"
         ):
             read_source(NoSpark(), source)  # type: ignore[arg-type]
+    monkeypatch.setattr("clv.spark.spark_session", NoSpark)  # the command refuses before it starts Spark
     result = CliRunner().invoke(app, ["predict", str(path), "-o", str(tmp_path / "p"), "--engine", "spark"])
     assert result.exit_code == EXIT_BAD_INPUT
     message = " ".join(result.output.split())

@@ -168,6 +168,9 @@ def _predict_spark(
         raise DataValidationError(
             f"the Spark engine writes Parquet: give an output folder or a path ending in .parquet, not {output}"
         )
+    from clv.spark.files import source_kind
+
+    source_kind(source)  # an Excel workbook, a binary or empty file: refused before Spark starts
     try:
         from clv.spark import SparkOptions, spark_session
         from clv.spark import run as run_spark

@@ -57,6 +57,22 @@ def read_source(spark: SparkSession, source: str | DataFrame, file_format: str |
         return source
     if file_format is None and _TABLE_NAME.match(source) and spark.catalog.tableExists(source):
         return spark.table(source)
+    kind, head = source_kind(source, file_format)
+    if kind != "csv":
+        return _loaded(spark.read.format(kind), source, kind)
+    encoding = _encoding(head)
+    lines = _first_lines(spark, source, head, encoding)
+    if is_whitespace_table(lines):
+        return _whitespace_table(spark, source, lines)
+    return _csv(spark, source, lines, encoding)
+
+
+def source_kind(source: str, file_format: str | None = None) -> tuple[str, bytes | None]:
+    """The format ``source`` is read in and, for a local file, its first 64 KiB; needs no Spark session.
+
+    Raises :class:`~clv.errors.DataValidationError` for an Excel workbook (known by its bytes, or for a URL by its
+    extension), a binary file and an empty one, so a command can refuse them before it starts Spark.
+    """
     head = _local_head(source)
     kind = file_format or (_format_of_bytes(head, source) if head is not None else None) or _format_of(source)
     if kind == "excel":
@@ -65,13 +81,7 @@ def read_source(spark: SparkSession, source: str | DataFrame, file_format: str |
             "among executors; a sheet holds at most 1,048,576 rows): run without --engine spark (the DuckDB "
             "engine reads it), or save the sheet as CSV or Parquet and give that file"
         )
-    if kind != "csv":
-        return _loaded(spark.read.format(kind), source, kind)
-    encoding = _encoding(head)
-    lines = _first_lines(spark, source, head, encoding)
-    if is_whitespace_table(lines):
-        return _whitespace_table(spark, source, lines)
-    return _csv(spark, source, lines, encoding)
+    return kind, head
 
 
 def _local_head(source: str) -> bytes | None:
