@@ -11,7 +11,8 @@ import pytest
 
 from clv.data import CleaningReport, Transactions, load_transactions
 from clv.errors import DataValidationError
-from clv.spark.source import canonical_log, read_source
+from clv.spark.files import read_source
+from clv.spark.source import canonical_log
 from tests.data.conftest import ONLINE_RETAIL_HEADER, ONLINE_RETAIL_ROWS, write_csv
 
 if TYPE_CHECKING:

@@ -40,8 +40,9 @@ def predict(
     source: Annotated[
         str,
         typer.Argument(
-            help="Transaction log: CSV, Excel, Parquet or a glob of Parquet files; with --engine spark also a "
-            "Parquet/CSV folder or URL (s3a://, gs://, abfss://, hdfs://) or a table name."
+            help="Transaction log: CSV, Excel, Parquet or a glob of Parquet files, or a CDNOW text file; with "
+            "--engine spark also a Parquet/CSV folder or URL (s3a://, gs://, abfss://, hdfs://) or a table name, "
+            "but no Excel."
         ),
     ],
     output: Annotated[
@@ -230,6 +231,9 @@ def _predict_spark(
         raise DataValidationError(
             f"the Spark engine writes Parquet: give an output folder or a path ending in .parquet, not {output}"
         )
+    from clv.spark.files import source_kind
+
+    source_kind(source)  # an Excel workbook, a binary or empty file: refused before Spark starts
     try:
         from clv.spark import SparkOptions, spark_session
         from clv.spark import run as run_spark

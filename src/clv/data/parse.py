@@ -41,8 +41,14 @@ def detect_dayfirst(raw: RawTable, column: str, warnings: list[str]) -> bool:
     sample = raw.connection.execute(
         f"SELECT {quote(column)} FROM {raw.view} WHERE {quote(column)} IS NOT NULL LIMIT 5000"
     ).fetchall()
+    return dayfirst_of([value for (value,) in sample], column, warnings)
+
+
+def dayfirst_of(sample: list[object], column: str, warnings: list[str]) -> bool:
+    """Whether the slash dates of ``sample`` (up to 5,000 values of ``column``) put the day first: yes when a first
+    part is above 12 and no second part is; a warning is added when every part is 12 or less."""
     firsts, seconds = [], []
-    for (value,) in sample:
+    for value in sample:
         match = _SLASH_DATE.match(str(value))
         if match:
             firsts.append(int(match.group(1)))
@@ -53,7 +59,7 @@ def detect_dayfirst(raw: RawTable, column: str, warnings: list[str]) -> bool:
         return True
     if max(seconds) <= 12:
         warnings.append(
-            f"dates in column {column!r} such as {sample[0][0]!r} could be month-first or day-first; they were "
+            f"dates in column {column!r} such as {sample[0]!r} could be month-first or day-first; they were "
             "read month-first (pass dayfirst=True if the day comes first)"
         )
     return False

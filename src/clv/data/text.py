@@ -42,7 +42,7 @@ def read_text(connection: duckdb.DuckDBPyConnection, path: Path, name: str) -> R
     """A UTF-8 text file (a BOM is fine) as a raw table: CDNOW-style whitespace columns, else delimited text."""
     with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
         lines = [line for line in itertools.islice(handle, 50) if line.strip()]
-    if _is_whitespace_table(lines):
+    if is_whitespace_table(lines):
         return _read_whitespace(connection, path, name, lines)
     view = new_view_name()
     options = "header = true, all_varchar = true, sample_size = 20480, compression = 'none'"  # gzip: see clv.data.io
@@ -167,9 +167,10 @@ def _csv_reason(error: duckdb.Error) -> str:
     return "; ".join(line.rstrip(".") for line in [first_line(error), *reasons])[:300]
 
 
-def _is_whitespace_table(lines: list[str]) -> bool:
+def is_whitespace_table(lines: list[str]) -> bool:
     """CDNOW-style files: no comma, semicolon, tab or pipe, and nearly every line (after a header) of one number,
-    at least three, of whitespace-separated fields."""
+    at least three, of whitespace-separated fields. ``lines``: the first non-blank lines of the file (50 are read);
+    the Spark engine (:mod:`clv.spark.files`) asks the same question."""
     if not lines or any(mark in line for line in lines for mark in DELIMITERS):
         return False
     body = lines[1:] or lines
@@ -177,14 +178,21 @@ def _is_whitespace_table(lines: list[str]) -> bool:
     return width >= 3 and count >= WHITESPACE_SHARE * len(body)
 
 
+def whitespace_names(lines: list[str]) -> list[str] | None:
+    """The column names of a whitespace table without a header line (CDNOW's, by their number), or None when its
+    first line is a header (a line of numbers is data)."""
+    if not all(re.fullmatch(r"[-+]?[\d.]+", token.strip("\"'")) for token in lines[0].split()):
+        return None
+    width = Counter(len(line.split()) for line in lines).most_common(1)[0][0]
+    return CDNOW_COLUMNS.get(width, [f"column_{i + 1}" for i in range(width)])
+
+
 def _read_whitespace(
     connection: duckdb.DuckDBPyConnection, path: Path, name: str, lines: list[str]
 ) -> RawTable:
-    first = lines[0].split()
-    has_header = not all(re.fullmatch(r"[-+]?[\d.]+", token.strip("\"'")) for token in first)
-    width = len(first) if has_header else Counter(len(line.split()) for line in lines).most_common(1)[0][0]
-    _refuse_ragged_whitespace(path, name, width)
-    names = None if has_header else CDNOW_COLUMNS.get(width, [f"column_{i + 1}" for i in range(width)])
+    names = whitespace_names(lines)
+    has_header = names is None
+    _refuse_ragged_whitespace(path, name, len(lines[0].split()) if names is None else len(names))
     try:  # whitespace files quote nothing: a quote mark is part of a field
         frame = pd.read_csv(
             path, sep=r"\s+", header=0 if has_header else None, names=names, dtype=str, quoting=csv.QUOTE_NONE

@@ -61,9 +61,11 @@ from clv.pipeline.metadata import learned_metadata, package_version
 from clv.pipeline.predictions import PREDICTION_COLUMNS
 from clv.pipeline.progress import Progress
 from clv.settings import Settings
+from clv.spark.batches import arrow_ready, pandas_checked
+from clv.spark.files import read_source
 from clv.spark.ranks import segment_columns
 from clv.spark.session import spark_session
-from clv.spark.source import canonical_log, read_source
+from clv.spark.source import canonical_log
 from clv.spark.summary import customer_statistics, observation_end, summarize
 
 if TYPE_CHECKING:
@@ -88,7 +90,7 @@ class SparkOptions:
     file_format: str | None = None
     mapping: dict[str, str] | None = None
     cancellation_prefix: str = "C"
-    dayfirst: bool = False
+    dayfirst: bool | None = None
     drop_duplicates: bool | None = None
     drop_zero_amounts: bool = True
 
@@ -127,7 +129,7 @@ def run(
     replaced if it exists).
 
     ``source``: a Spark DataFrame, a catalog table name, or a Parquet/CSV path or URL
-    (:func:`clv.spark.source.read_source`). ``settings`` are those of :func:`clv.run`; ``progress`` is called with
+    (:func:`clv.spark.files.read_source`). ``settings`` are those of :func:`clv.run`; ``progress`` is called with
     (stage, fraction done). Raises :class:`~clv.errors.DataValidationError` for unusable input and
     :class:`~clv.errors.ConvergenceError` when no purchase model can be fitted.
     """
@@ -340,16 +342,16 @@ def _score(
     )
     schema = ", ".join(f"`{name}` {kind}" for name, kind in state.columns)
     if fit is None:
-        return summary.mapInPandas(lambda batches: _score_batches(batches, state), schema)
+        with pandas_checked():
+            return summary.mapInPandas(lambda batches: _score_batches(batches, state), schema)
     buckets = max(1, math.ceil(rows / options.rows_per_task))
     bucket = F.pmod(F.xxhash64("customer_id"), F.lit(buckets))
     lines = log.filter(F.to_date("timestamp") <= F.lit(end.date()))
-    return (
-        summary.withColumn("bucket", bucket)
-        .groupBy("bucket")
-        .cogroup(lines.withColumn("bucket", bucket).groupBy("bucket"))
-        .applyInPandas(lambda customers, transactions: _score_part(customers, transactions, state), schema)
-    )
+    grouped = summary.withColumn("bucket", bucket).groupBy("bucket")
+    with pandas_checked():
+        return grouped.cogroup(lines.withColumn("bucket", bucket).groupBy("bucket")).applyInPandas(
+            lambda customers, transactions: _score_part(customers, transactions, state), schema
+        )
 
 
 def _scored_columns(gradient_columns: tuple[str, ...], with_country: bool) -> tuple[tuple[str, str], ...]:
@@ -407,7 +409,7 @@ def _score_part(customers: pd.DataFrame, transactions: pd.DataFrame | None, stat
         predictions[name] = part.gradients[:, i]
     if "country" in summary:
         predictions["country"] = summary["country"].to_numpy()
-    return predictions
+    return arrow_ready(predictions)
 
 
 PURCHASE_MODELS_BY_TYPE: dict[str, type[PurchaseModel]] = {

@@ -55,4 +55,7 @@ def spark_session(master: str | None = None, app_name: str = "clv") -> SparkSess
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "8")
         )
-    return builder.getOrCreate()
+    from clv.spark.batches import pandas_checked
+
+    with pandas_checked():  # PySpark warns about pandas >= 3 on start; the engine's conversions are tested
+        return builder.getOrCreate()
