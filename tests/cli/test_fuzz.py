@@ -6,9 +6,10 @@ file and the cause. Never a traceback. Each case says which of the two it expect
 cause, so a reader that starts to refuse good files, or to accept bad ones silently, is caught. Refusals are checked
 through the library too (``load_transactions``, then ``clv.run``): the same cause, as a DataValidationError.
 
-At the time of writing: 92 inputs, 50 refused in words and 42 predicted, and 60 damaged copies of good files. Before the fixes of issue 15, 8 of them
-ended in a traceback, 4 good files were refused (gzip, gzipped Excel, UTF-32, a few amounts of 1e300) and 2 bad ones
-were accepted silently (a ragged CDNOW file, a header naming ``amount`` twice).
+At the time of writing: 92 inputs, 50 refused in words and 42 predicted, and 60 damaged copies of good files. Before
+the fixes of issue 15, 8 of the inputs ended in a traceback, 4 good files were refused (gzip, gzipped Excel, UTF-32,
+a few amounts of 1e300), 2 bad ones were accepted silently (a ragged CDNOW file, a header naming ``amount`` twice),
+and 17 of the damaged copies ended in a traceback.
 """
 
 from __future__ import annotations
