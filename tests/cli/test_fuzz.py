@@ -6,9 +6,10 @@ file and the cause. Never a traceback. Each case says which of the two it expect
 cause, so a reader that starts to refuse good files, or to accept bad ones silently, is caught. Refusals are checked
 through the library too (``load_transactions``, then ``clv.run``): the same cause, as a DataValidationError.
 
-At the time of writing: 89 inputs, 49 refused in words and 40 predicted. Before the fixes of issue 15, 8 of them
-ended in a traceback, 4 good files were refused (gzip, gzipped Excel, UTF-32, a few amounts of 1e300) and 2 bad ones
-were accepted silently (a ragged CDNOW file, a header naming ``amount`` twice).
+At the time of writing: 92 inputs, 50 refused in words and 42 predicted, and 60 damaged copies of good files. Before
+the fixes of issue 15, 8 of the inputs ended in a traceback, 4 good files were refused (gzip, gzipped Excel, UTF-32,
+a few amounts of 1e300), 2 bad ones were accepted silently (a ragged CDNOW file, a header naming ``amount`` twice),
+and 17 of the damaged copies ended in a traceback.
 """
 
 from __future__ import annotations
@@ -142,6 +143,12 @@ def _excel(frame: pd.DataFrame, **options: object) -> bytes:
     return buffer.getvalue()
 
 
+def _one_heavy_buyer() -> list[Row]:
+    """One customer who buys every day, and a dozen who bought once."""
+    days = pd.date_range("2020-01-01", periods=300).strftime("%Y-%m-%d")
+    return [("H", day, "5") for day in days] + [(f"O{i}", "2020-03-01", "5") for i in range(12)]
+
+
 def _two_sheets() -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer) as workbook:
@@ -260,7 +267,10 @@ CASES = [
     Case(
         "one_time_buyers.csv", _rows_text(lambda: _with(0, lambda i, v: f"C{i:04d}")), "no repeat purchases"
     ),
+    Case("one_heavy_buyer.csv", _text(_csv(_one_heavy_buyer())), "only 1 customers with repeat purchases"),
     # Awkward but good: predictions expected.
+    Case("same_amount.csv", _rows_text(lambda: _with(2, lambda i, v: "10.00"))),
+    Case("wild_amounts.csv", _rows_text(lambda: _with(2, lambda i, v: ["0.001", "1e12", "5"][i % 3]))),
     Case("plain.csv", _text(GOOD)),
     Case("bom.csv", _text("\ufeff" + GOOD)),
     Case("utf16.csv", _text(GOOD, "utf-16")),

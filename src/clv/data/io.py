@@ -1,11 +1,13 @@
 """Readers: turn a path, bytes or a DataFrame into a DuckDB view of the raw rows.
 
-CSV and Parquet files are read by DuckDB itself (delimiter and types sniffed), so a log larger than memory is never
-copied into pandas. Excel workbooks, CDNOW-style whitespace files and DataFrames are small enough to pass through
-pandas. A raw view lists the rows in file order; ``RawTable.first_row`` is the row number a person sees for the first
-of them: in a CSV or Excel sheet the header is row 1 and the first data row is row 2; in Parquet, whitespace files and
-DataFrames the first row is row 1 (rows of a glob of Parquet files are counted across the files in name order).
-"""
+A file is read by what its first bytes say it is (gzip, Parquet, an Excel workbook, UTF-16/32 or other text); its
+extension only words the messages, so a damaged or mislabelled file is refused in a sentence that names it and says
+what it is not. CSV and Parquet files are read by DuckDB itself (delimiter and types sniffed), so a log larger than
+memory is never copied into pandas. Excel workbooks, CDNOW-style whitespace files and DataFrames are small enough to
+pass through pandas. A raw view lists the rows in file order; ``RawTable.first_row`` is the row number a person sees
+for the first of them: in a CSV or Excel sheet the header is row 1 and the first data row is row 2; in Parquet,
+whitespace files and DataFrames the first row is row 1 (rows of a glob of Parquet files are counted across the files
+in name order)."""
 
 from __future__ import annotations
 
