@@ -126,7 +126,7 @@ def _read_upload(name: str, content: bytes, customer_level: bool, dayfirst: bool
     try:
         _load_upload(name, content, customer_level, dayfirst)
     except DataValidationError as error:
-        if not customer_level and str(error).startswith(MISSING_COLUMN):
+        if not customer_level and any(cause in str(error) for cause in MISSING_COLUMN):
             st.session_state["unmapped_upload"] = upload_key
         raise
     st.session_state["uploaded_name"] = upload_key
