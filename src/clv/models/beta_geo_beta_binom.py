@@ -30,9 +30,9 @@ from clv.models.base import (
     Model,
     check_weights,
     compress,
-    fingerprint,
     single_blas_thread,
 )
+from clv.models.persistence import fingerprint
 from clv.models.purchase import purchase_inputs
 
 MAX_WAIT_PERIODS = 100_000

@@ -38,9 +38,9 @@ from clv.models.base import (
     check_weights,
     column_or_array,
     compress,
-    fingerprint,
     single_blas_thread,
 )
+from clv.models.persistence import fingerprint
 
 DERL_RELATIVE_ERROR = 1e-12  # guaranteed bound on the truncated sums' relative error
 MAX_SERIES_PERIODS = 20_000_000  # longest discounted series summed (about 0.5 s per evaluation)

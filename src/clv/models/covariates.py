@@ -33,11 +33,12 @@ import numpy as np
 import pandas as pd
 
 from clv.errors import DataValidationError
-from clv.models.base import ArrayLike, fingerprint, single_blas_thread
+from clv.models.base import ArrayLike, single_blas_thread
 from clv.models.covariate_design import CoefficientPlan, CovariateEncoding, align_covariates
 from clv.models.covariate_state import CovariateFit, CovariateRows, delta_interval, inverse_hessian
 from clv.models.covariate_table import coefficient_table
 from clv.models.histories import Histories
+from clv.models.persistence import fingerprint
 from clv.models.purchase import PurchaseModel, fit_inputs, median_wait, purchase_inputs, time_scale
 
 Processes = dict[str, tuple[tuple[int, float], ...]]

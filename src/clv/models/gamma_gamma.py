@@ -31,10 +31,10 @@ from clv.models.base import (
     Model,
     check_weights,
     column_or_array,
-    fingerprint,
     single_blas_thread,
 )
 from clv.models.histories import factorize
+from clv.models.persistence import fingerprint
 
 
 def spend_inputs(

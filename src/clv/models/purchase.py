@@ -23,10 +23,10 @@ from clv.models.base import (
     Model,
     check_weights,
     column_or_array,
-    fingerprint,
     single_blas_thread,
 )
 from clv.models.histories import Histories
+from clv.models.persistence import fingerprint
 
 
 def purchase_inputs(

@@ -20,7 +20,8 @@ from clv.models import (
     ParetoNBD,
     ShiftedBetaGeometric,
 )
-from clv.models.base import Model, read_json_file
+from clv.models.base import Model
+from clv.models.persistence import read_json_file
 from clv.pipeline.backtesting import BacktestThread, backtest_tables, backtest_window
 from clv.settings import Settings
 

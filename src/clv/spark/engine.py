@@ -55,7 +55,7 @@ from clv.forecast.training import LearnedFit
 from clv.models import GammaGamma, PurchaseModel
 from clv.models.base import Model, one_blas_thread
 from clv.models.compare import PURCHASE_MODELS
-from clv.pipeline.backtesting import BacktestThread
+from clv.pipeline.backtesting import BacktestThread, backtest_window
 from clv.pipeline.fitting import learned_at_end
 from clv.pipeline.metadata import learned_metadata, package_version
 from clv.pipeline.predictions import PREDICTION_COLUMNS
@@ -70,6 +70,8 @@ from clv.spark.summary import customer_statistics, observation_end, summarize
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+    from clv.forecast.backtest import Backtest
 
 METADATA_FILE = "_clv_run.json"
 SEGMENT_COLUMNS: tuple[str, ...] = ("value_tier", "churn_risk", "rfm_segment")
@@ -216,38 +218,9 @@ def _run(
         if tested is not None and sample is not None:
             notes.append(f"the backtest ran on the driver's sample: {sample['statement']}")
         timings["total"] = time.perf_counter() - clock
-        metadata = {
-            "engine": "spark",
-            "spark_version": spark.version,
-            "master": spark.sparkContext.master,
-            "output": output,
-            "observation_end": str(end.date()),
-            "horizon_weeks": settings.horizon_weeks,
-            "purchase_model": purchase_model.model_type,
-            "model_comparison": comparison.reset_index().to_dict(orient="records"),
-            "learned_window_weeks": fit.window_weeks if fit is not None else None,
-            "learned_model": learned_metadata(fit, purchase_model, settings.horizon_weeks),
-            "blend_weights": fit.weights if fit is not None else {},
-            "learned_training": sample
-            or {"statement": "the whole log, on the driver" if fit is not None else "no learned model"},
-            "notes": notes,
-            "backtest": (
-                {
-                    "calibration_end": str(tested.calibration_end.date()),
-                    "holdout_end": str(tested.holdout_end.date()),
-                }
-                if tested is not None
-                else None
-            ),
-            "customers": customers,
-            "transactions": cleaning.rows_kept,
-            "total": list(total),
-            "settings": settings.to_dict(),
-            "timings_seconds": timings,
-            "versions": {
-                name: package_version(name) for name in ("clv-platform", "pyspark", "pandas", "lightgbm")
-            },
-        }
+        metadata = _metadata(
+            spark, output, end, settings, (purchase_model, comparison, fit), sample, notes, tested, timings
+        ) | {"customers": customers, "transactions": cleaning.rows_kept, "total": list(total)}
         _write_text(
             spark, f"{output.rstrip('/')}/{METADATA_FILE}", json.dumps(metadata, indent=2, default=str)
         )
@@ -266,6 +239,44 @@ def _run(
     finally:
         for frame_to_free in persisted:
             frame_to_free.unpersist()
+
+
+def _metadata(
+    spark: SparkSession,
+    output: str,
+    end: pd.Timestamp,
+    settings: Settings,
+    fitted: tuple[PurchaseModel, pd.DataFrame, LearnedFit | None],
+    sample: dict[str, Any] | None,
+    notes: list[str],
+    tested: Backtest | None,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """The run's description written beside the predictions (``_clv_run.json``), as :func:`clv.run`'s metadata
+    describes a run: engine, models and their choice, the learned model, notes, backtest window, timings."""
+    purchase_model, comparison, fit = fitted
+    return {
+        "engine": "spark",
+        "spark_version": spark.version,
+        "master": spark.sparkContext.master,
+        "output": output,
+        "observation_end": str(end.date()),
+        "horizon_weeks": settings.horizon_weeks,
+        "purchase_model": purchase_model.model_type,
+        "model_comparison": comparison.reset_index().to_dict(orient="records"),
+        "learned_window_weeks": fit.window_weeks if fit is not None else None,
+        "learned_model": learned_metadata(fit, purchase_model, settings.horizon_weeks),
+        "blend_weights": fit.weights if fit is not None else {},
+        "learned_training": sample
+        or {"statement": "the whole log, on the driver" if fit is not None else "no learned model"},
+        "notes": notes,
+        "backtest": backtest_window(tested),
+        "settings": settings.to_dict(),
+        "timings_seconds": timings,
+        "versions": {
+            name: package_version(name) for name in ("clv-platform", "pyspark", "pandas", "lightgbm")
+        },
+    }
 
 
 def _driver_log(
