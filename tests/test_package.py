@@ -46,7 +46,13 @@ SHIPPED = [
 
 
 def test_version_is_pyprojects() -> None:
+    from typer.testing import CliRunner
+
+    from clv.cli import app
+
     assert clv.__version__ == PYPROJECT["project"]["version"]
+    shown = CliRunner().invoke(app, ["--version"])
+    assert shown.exit_code == 0 and shown.stdout.strip() == f"clv {PYPROJECT['project']['version']}"
 
 
 def test_py_typed_ships() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -202,6 +203,7 @@ def test_export_documentation_and_contact_pages_render() -> None:
     assert [b.label for b in app.get("download_button")][-1] == "Download Word report"
     docs = _run(_view_script("docs", data=None))
     assert any("The models in plain words" in m.value for m in docs.markdown)
+    assert next(c.value for c in docs.caption) == f"clv {version('clv-platform')}"
     _run(_view_script("contact", data=None))
 
 

@@ -75,6 +75,29 @@ app.command(
 app.add_typer(admin_app, name="admin")
 
 
+def _show_version(asked: bool) -> None:
+    if asked:
+        import clv
+
+        typer.echo(f"clv {clv.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the version (pyproject.toml's) and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Customer lifetime value from transaction logs (CSV, Excel, Parquet or a glob of Parquet files)."""
+
+
 @app.command("app", epilog=examples("clv app", "clv app --port 8502"))
 def app_command(port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501) -> None:
     """Start the web app (Streamlit) on the bundled CDNOW data."""

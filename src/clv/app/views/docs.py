@@ -14,7 +14,10 @@ LOGGER = logging.getLogger("clv.app")
 
 def render() -> None:
     """Render the page: the guide, with the Word version (generated when missing) or the Markdown as a fallback."""
+    import clv
+
     text = guide_markdown()
+    st.caption(f"clv {clv.__version__}")
     try:
         report = project_report(data_dir()).read_bytes()
         st.download_button(
