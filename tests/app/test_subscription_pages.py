@@ -59,7 +59,9 @@ def test_load_the_example_predict_and_see_the_retention_chart() -> None:
     assert not app.exception, [e.message for e in app.exception]
     assert any("5,000 customers" in m.value for m in app.markdown)
     assert len(app.get("download_button")) == 3
-    assert any("Word report covers transaction runs" in c.value for c in app.caption)
+    next(b for b in app.button if b.label == "Prepare the Word report").click().run()
+    assert not app.exception, [e.message for e in app.exception]
+    assert [b.label for b in app.get("download_button")][-1] == "Download Word report"
 
 
 def test_a_subscriptions_upload_is_recognised_and_a_bad_one_names_the_rows() -> None:

@@ -71,12 +71,22 @@ def test_an_end_before_its_start_exits_2_naming_the_column_and_rows(tmp_path: Pa
     assert not (tmp_path / "o.csv").exists()
 
 
-def test_the_word_report_refuses_a_subscriptions_file_in_words(tmp_path: Path) -> None:
+def test_the_word_report_of_a_subscriptions_file_is_the_contractual_runs(tmp_path: Path) -> None:
+    import docx
+
+    from clv.report.contractual_report import SECTIONS
+
     table = tmp_path / "subscriptions.csv"
     assert runner.invoke(app, ["sample", str(table), "--dataset", "subscriptions"]).exit_code == 0
-    result = runner.invoke(app, ["report", str(table), "-o", str(tmp_path / "r.docx")])
-    assert result.exit_code == EXIT_BAD_INPUT
-    assert "subscriptions.csv is a subscriptions table" in " ".join(result.output.split())
+    result = runner.invoke(app, ["report", str(table), "-o", str(tmp_path / "r.docx"), "--json"])
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(tmp_path / "r.docx"))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert all(section in headings for section in SECTIONS)
+    figures = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows[1:]}
+    assert figures["Subscribers"] == "5,000" and figures["Retention model (lowest BIC)"] in ("sBG", "BdW")
+    assert figures["Residual value of the active subscribers"].startswith("$")
+    assert len(document.inline_shapes) == 1  # the retention chart
 
 
 def test_an_unknown_setting_exits_2_before_reading(tmp_path: Path) -> None:

@@ -270,22 +270,24 @@ def report(
     column_map: ColumnMap = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
 ) -> None:
-    """Run the models and write the Word report (key figures, findings, charts, segments, backtest, notes)."""
+    """Run the models and write the Word report (key figures, findings, charts, segments, backtest, notes); for a
+    subscriptions file, the contractual run's (retention by cohort, residual values)."""
     from clv.settings import Settings
 
     with exit_codes():
         settings = Settings(horizon=horizon, time_unit=time_unit)
-        if _is_subscriptions(str(source), settings):
-            raise DataValidationError(
-                f"{source.name} is a subscriptions table: the Word report covers transaction runs; use clv predict "
-                "for the subscribers' residual values"
-            )
-        log, _ = load_log(source, column_map)
+        if _is_subscriptions(str(source), settings):  # the contractual run's report
+            from clv.data.contracts import load_subscriptions
+
+            data: Any = load_subscriptions(source, column_mapping(column_map))
+            settings = replace(settings, setting="contractual")
+        else:
+            data, _ = load_log(source, column_map)
         from clv.pipeline import run
         from clv.report.docx_report import build_run_report
 
         with progress_bar("predicting") as progress:
-            results = run(log, settings, progress=progress)
+            results = run(data, settings, progress=progress)
         say_notes(results.metadata["notes"])
         try:
             output.write_bytes(build_run_report(results))

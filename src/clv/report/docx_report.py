@@ -39,7 +39,8 @@ def _interval_text(interval: tuple[float, float] | None) -> str:
     return f"{money(interval[0])} to {money(interval[1])}" if interval is not None else "not computed"
 
 
-def _table(document: WordDocument, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> None:
+def word_table(document: WordDocument, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> None:
+    """``frame`` as a Word table, numbers by ``formats`` (column -> format string)."""
     formats = formats or {}
     table = document.add_table(rows=1, cols=len(frame.columns))
     table.style = "Light Grid Accent 1"
@@ -52,12 +53,18 @@ def _table(document: WordDocument, frame: pd.DataFrame, formats: dict[str, str] 
             cell.text = pattern.format(value) if pattern and isinstance(value, int | float) else str(value)
 
 
-def _picture(document: WordDocument, chart: alt.Chart | alt.LayerChart) -> None:
+def word_chart(document: WordDocument, chart: alt.Chart | alt.LayerChart) -> None:
+    """``chart`` as a picture the width of the page."""
     document.add_picture(io.BytesIO(chart_png(chart)), width=Inches(6.3))
 
 
 def build_run_report(results: Results, title: str = "Customer lifetime value report") -> bytes:
-    """The Word report of ``results`` (bytes of a .docx file)."""
+    """The Word report of ``results`` (bytes of a .docx file); a contractual run's is
+    :func:`clv.report.contractual_report.build_contractual_report`."""
+    if results.metadata.get("setting") == "contractual":
+        from clv.report.contractual_report import build_contractual_report
+
+        return build_contractual_report(results)
     predictions = results.predictions
     total, low, high = results.total
     document = Document()
@@ -92,13 +99,13 @@ def build_run_report(results: Results, title: str = "Customer lifetime value rep
             ],
         }
     )
-    _table(document, kpis)
+    word_table(document, kpis)
     document.add_heading(SECTIONS[1], level=1)
     for finding in results.insights:
         document.add_paragraph(finding, style="List Bullet")
     document.add_heading(SECTIONS[2], level=1)
-    _picture(document, charts.clv_distribution(predictions))
-    _picture(document, charts.concentration_curve(predictions))
+    word_chart(document, charts.clv_distribution(predictions))
+    word_chart(document, charts.concentration_curve(predictions))
     document.add_heading(SECTIONS[3], level=1)
     for name, heading in (
         ("value_tiers", "Value tiers"),
@@ -109,7 +116,7 @@ def build_run_report(results: Results, title: str = "Customer lifetime value rep
         table = results.segments[name][
             ["segment", "customers", "predicted_value_share", "revenue_share", "recommended_action"]
         ]
-        _table(
+        word_table(
             document,
             table,
             {"predicted_value_share": "{:.1%}", "revenue_share": "{:.1%}", "customers": "{:,}"},
@@ -126,7 +133,7 @@ def build_run_report(results: Results, title: str = "Customer lifetime value rep
         metrics = results.metrics.reset_index()[
             ["model", "spearman", "gini", "decile_mape", "rmse", "top20_share"]
         ]
-        _table(
+        word_table(
             document,
             metrics,
             {
@@ -137,8 +144,8 @@ def build_run_report(results: Results, title: str = "Customer lifetime value rep
                 "top20_share": "{:.1%}",
             },
         )
-        _picture(document, charts.decile_chart(results.deciles))
-        _picture(document, charts.tracking_chart(results.tracking))
+        word_chart(document, charts.decile_chart(results.deciles))
+        word_chart(document, charts.tracking_chart(results.tracking))
     document.add_heading(SECTIONS[5], level=1)
     for note in results.metadata.get("notes", []):
         document.add_paragraph(note, style="List Bullet")

@@ -73,9 +73,6 @@ def _export() -> None:
         "Text cells starting with = + - @ are prefixed with ' so spreadsheets never run them as formulas."
     )
     st.subheader("Report")
-    if results.metadata.get("setting") == "contractual":
-        st.caption("The Word report covers transaction runs; export the subscribers' table above.")
-        return
     key = f"word_report_{id(results)}"
     if st.button(
         "Prepare the Word report", help="Key figures, findings, charts, backtest, segments and actions."
