@@ -17,6 +17,13 @@ if TYPE_CHECKING:  # the Data page imports this module: the models and Altair lo
     from clv.pipeline import Results
 
 EXAMPLE_NAME = "subscriptions example"
+PERCENT_COLUMNS = {
+    "revenue_share": "revenue share",
+    "predicted_value_share": "value share",
+    "mean_p_alive": "mean P(stay through the horizon)",
+    "p_churn_next_period": "P(churn at the next renewal)",
+    "p_survive_horizon": "P(stay through the horizon)",
+}
 MONEY_COLUMNS = (
     "price",
     "total_revenue",
@@ -134,4 +141,12 @@ def period_name(results: Results) -> str:
 
 
 def _money_config() -> dict[str, Any]:
-    return {name: st.column_config.NumberColumn(format="dollar") for name in MONEY_COLUMNS}
+    """Money in dollars, shares and probabilities in percent, every header in words."""
+    money_columns = {
+        name: st.column_config.NumberColumn(name.replace("_", " "), format="dollar") for name in MONEY_COLUMNS
+    }
+    percent_columns = {
+        name: st.column_config.NumberColumn(label, format="percent")
+        for name, label in PERCENT_COLUMNS.items()
+    }
+    return money_columns | percent_columns
