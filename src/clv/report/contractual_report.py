@@ -3,18 +3,14 @@ projected), segments with actions, the backtest on the last periods, and how the
 
 from __future__ import annotations
 
-import io
-from datetime import date
-
 import pandas as pd
-from docx import Document
 from docx.document import Document as WordDocument
 
 from clv.config import TIME_UNIT_NAMES
 from clv.explain.insights import money
 from clv.pipeline import Results
 from clv.report import charts
-from clv.report.docx_report import word_chart, word_table
+from clv.report.docx_report import finish_report, new_report, word_chart, word_table
 
 SECTIONS: tuple[str, ...] = (
     "Key figures",
@@ -31,12 +27,7 @@ def build_contractual_report(results: Results, title: str = "Subscriber lifetime
     predictions = results.predictions
     total, low, high = results.total
     period = TIME_UNIT_NAMES[str(results.metadata.get("period", "M"))]
-    document = Document()
-    document.add_heading(title, level=0)
-    document.add_paragraph(
-        f"Prepared {date.today():%d %B %Y} for {len(predictions):,} subscribers (contract period: {period}), "
-        f"observation end {results.metadata.get('observation_end', 'unknown')}."
-    )
+    document = new_report(title, f"{len(predictions):,} subscribers (contract period: {period})", results)
     document.add_heading(SECTIONS[0], level=1)
     kpis = pd.DataFrame(
         {
@@ -71,12 +62,7 @@ def build_contractual_report(results: Results, title: str = "Subscriber lifetime
         document.add_heading(name.replace("_", " ").capitalize(), level=2)
         word_table(document, table, _formats(table))
     _backtest(document, results, period)
-    document.add_heading(SECTIONS[5], level=1)
-    for note in results.metadata.get("notes", []):
-        document.add_paragraph(note, style="List Bullet")
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    return finish_report(document, results, SECTIONS[5])
 
 
 def _backtest(document: WordDocument, results: Results, period: str) -> None:

@@ -58,6 +58,27 @@ def word_chart(document: WordDocument, chart: alt.Chart | alt.LayerChart) -> Non
     document.add_picture(io.BytesIO(chart_png(chart)), width=Inches(6.3))
 
 
+def new_report(title: str, prepared_for: str, results: Results) -> WordDocument:
+    """A Word document with ``title`` and the line saying when and for what it was prepared."""
+    document = Document()
+    document.add_heading(title, level=0)
+    document.add_paragraph(
+        f"Prepared {date.today():%d %B %Y} for {prepared_for}, "
+        f"observation end {results.metadata.get('observation_end', 'unknown')}."
+    )
+    return document
+
+
+def finish_report(document: WordDocument, results: Results, heading: str) -> bytes:
+    """Close the report with the run's notes under ``heading``; the bytes of the .docx file."""
+    document.add_heading(heading, level=1)
+    for note in results.metadata.get("notes", []):
+        document.add_paragraph(note, style="List Bullet")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def build_run_report(results: Results, title: str = "Customer lifetime value report") -> bytes:
     """The Word report of ``results`` (bytes of a .docx file); a contractual run's is
     :func:`clv.report.contractual_report.build_contractual_report`."""
@@ -67,11 +88,8 @@ def build_run_report(results: Results, title: str = "Customer lifetime value rep
         return build_contractual_report(results)
     predictions = results.predictions
     total, low, high = results.total
-    document = Document()
-    document.add_heading(title, level=0)
-    document.add_paragraph(
-        f"Prepared {date.today():%d %B %Y} for {len(predictions):,} customers, horizon {results.settings.horizon_text}, "
-        f"observation end {results.metadata.get('observation_end', 'unknown')}."
+    document = new_report(
+        title, f"{len(predictions):,} customers, horizon {results.settings.horizon_text}", results
     )
     document.add_heading(SECTIONS[0], level=1)
     ordered = predictions["clv"].sort_values(ascending=False)
@@ -146,9 +164,4 @@ def build_run_report(results: Results, title: str = "Customer lifetime value rep
         )
         word_chart(document, charts.decile_chart(results.deciles))
         word_chart(document, charts.tracking_chart(results.tracking))
-    document.add_heading(SECTIONS[5], level=1)
-    for note in results.metadata.get("notes", []):
-        document.add_paragraph(note, style="List Bullet")
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    return finish_report(document, results, SECTIONS[5])
