@@ -31,7 +31,9 @@ class Settings:
 
     ``setting`` is one of ``SETTINGS_KINDS``. In a contractual run ``time_unit`` is the contract period (W, M or Y),
     the value is the residual value (no horizon: ``horizon`` periods are the churn-risk window and the projection of
-    the retention curves) and ``backtest_weeks`` (default: a quarter of the history) is rounded to whole periods."""
+    the retention curves) and ``backtest_weeks`` (default: a quarter of the history) is rounded to whole periods;
+    given a payments log instead of contracts, a renewal may come ``grace_days`` days late and still continue the
+    contract (:func:`clv.data.payments.contracts_from_payments`)."""
 
     horizon: float = 12
     time_unit: str = "M"
@@ -47,9 +49,12 @@ class Settings:
     churn_thresholds: tuple[float, float] = DEFAULT_CHURN_THRESHOLDS
     seed: int = 0
     setting: str = "auto"
+    grace_days: float = 7.0
 
     def __post_init__(self) -> None:
         normalise_time_unit(self.time_unit)
+        if not self.grace_days >= 0:
+            raise DataValidationError(f"the grace period must be zero or more days; got {self.grace_days}")
         if self.setting not in SETTINGS_KINDS:
             raise DataValidationError(
                 f"unknown setting {self.setting!r}: choose among {', '.join(SETTINGS_KINDS)}"

@@ -94,3 +94,30 @@ def test_an_unknown_setting_exits_2_before_reading(tmp_path: Path) -> None:
     log.write_text("customer_id,date,amount,start\nA,2024-01-01,10,x\n", encoding="utf-8")
     result = runner.invoke(app, ["predict", str(log), "-o", str(tmp_path / "o.csv"), "--setting", "bogus"])
     assert result.exit_code == EXIT_BAD_INPUT and "unknown setting" in result.output
+
+
+def test_a_payments_log_with_the_contractual_setting_gets_its_contracts_derived(tmp_path: Path) -> None:
+    payments = tmp_path / "payments.csv"
+    rows = ["customer,paid_on,amount"]
+    for i in range(60):  # monthly payments; every third subscriber stopped after 3 payments
+        months = 3 if i % 3 == 0 else 12
+        rows += [f"S{i:03d},2024-{1 + k:02d}-05,9.99" for k in range(months)]
+    payments.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    output = tmp_path / "subscribers.csv"
+    arguments = [
+        "predict",
+        str(payments),
+        "-o",
+        str(output),
+        "--setting",
+        "contractual",
+        "--grace-days",
+        "10",
+    ]
+    arguments += ["--map", "timestamp=paid_on", "--observation-end", "2024-12-20", "--no-backtest", "--json"]
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    assert "contracts derived from the payments of payments.csv: 60 contract(s)" in result.stderr
+    table = pd.read_csv(output)
+    assert len(table) == 60 and table["active"].sum() == 40
+    assert (table.loc[~table["active"], "renewals"] == 2).all()  # three payments: two renewals made

@@ -11,7 +11,7 @@ import pytest
 import clv
 from clv.data import load_transactions
 from clv.data.contracts import is_subscriptions_table, load_subscriptions
-from clv.datasets import load_cdnow, load_subscriptions_example
+from clv.datasets import load_subscriptions_example
 from clv.errors import DataValidationError
 from clv.forecast.backtest import METRIC_COLUMNS
 from clv.pipeline.contractual import SUBSCRIPTION_COLUMNS
@@ -125,10 +125,46 @@ def test_auto_detects_a_subscriptions_table_by_its_columns_and_not_a_log() -> No
     assert results.metrics.empty and results.metadata["backtest"] is None
 
 
-def test_a_contractual_run_of_a_transaction_log_is_refused() -> None:
-    log, _ = load_transactions(load_cdnow("sample"))
-    with pytest.raises(DataValidationError, match="subscriptions table"):
-        clv.run(log, clv.Settings(setting="contractual"))
+def _payments(contracts: pd.DataFrame, observation_end: str) -> pd.DataFrame:
+    """One payment a month (30.4375 days) from each contract's start while it runs, as a payments log holds them (a
+    calendar month's ending a day or two past the 30.4375-day grid is no further payment)."""
+    end = contracts["end"].fillna(pd.Timestamp(observation_end) + pd.Timedelta(days=2))
+    counts = np.maximum(np.ceil(((end - contracts["start"]).dt.days - 2) / 30.4375).astype(int), 1)
+    rows = contracts.loc[contracts.index.repeat(counts)]
+    k = np.concatenate([np.arange(n) for n in counts])
+    dates = rows["start"].to_numpy() + pd.to_timedelta(np.round(k * 30.4375), unit="D").to_numpy()
+    return pd.DataFrame(
+        {"customer_id": rows["customer_id"].to_numpy(), "date": dates, "amount": rows["price"]}
+    )
+
+
+def test_a_contractual_run_of_a_payments_log_derives_the_contracts(
+    example: pd.DataFrame, results: clv.Results
+) -> None:
+    observation_end = example.attrs["observation_end"]
+    payments = _payments(example, observation_end)
+    log, _ = load_transactions(payments, file_name="payments.csv")
+    derived = clv.run(
+        log, clv.Settings(setting="contractual", observation_end=observation_end, backtest=False)
+    )
+    assert "contracts derived from the payments of payments.csv: 5,000 contract(s)" in " ".join(
+        derived.metadata["notes"]
+    )
+    by_id = derived.predictions.set_index("customer_id")
+    expected = results.predictions.set_index("customer_id")
+    assert len(by_id) == 5_000
+    # A subscriber whose renewal is not yet due (the last payment less than a period and the grace days before the
+    # observation end) is still active; every other subscriber is as the contracts say.
+    late = by_id["active"] & ~expected.loc[by_id.index, "active"]
+    ended = example.set_index("customer_id").loc[late[late].index, "end"]
+    assert (ended > pd.Timestamp(observation_end) - pd.Timedelta(days=30.4375 + 7)).all()
+    assert (expected["active"] <= by_id.loc[expected.index, "active"]).all()
+    difference = (by_id["renewals"] - expected.loc[by_id.index, "renewals"]).abs()
+    assert difference[~late].max() == 0 and difference[late].max() <= 1
+    model, truth = derived.models["retention_model"], example.attrs["truth"]
+    assert model.model_type == "BdW" and abs(model.params_["c"] - truth["c"]) < 0.1
+    with pytest.raises(DataValidationError, match="grace period"):
+        clv.Settings(grace_days=-1)
     with pytest.raises(DataValidationError, match="unknown setting"):
         clv.Settings(setting="subscriptions")
 

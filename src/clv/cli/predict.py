@@ -89,9 +89,14 @@ def predict(
         typer.Option(
             help="auto (a file with customer, start and end/cancel date columns is subscriptions), "
             "noncontractual (a transaction log) or contractual (subscriptions: --time-unit is the contract "
-            "period; --map fields customer_id, start, end, cohort, price)."
+            "period; --map fields customer_id, start, end, cohort, price; a file without start and end columns "
+            "is a payments log, one row per renewal paid)."
         ),
     ] = "auto",
+    grace_days: Annotated[
+        float,
+        typer.Option(help="Payments log: days a renewal may come late and still continue the contract."),
+    ] = 7.0,
     observation_end: Annotated[
         str | None, typer.Option(help="YYYY-MM-DD; default the last date in the file.")
     ] = None,
@@ -109,6 +114,7 @@ def predict(
             backtest=not no_backtest,
             setting=setting,
             observation_end=observation_end,
+            grace_days=grace_days,
         )
         if engine is Engine.spark and settings.setting == "contractual":
             raise DataValidationError(
@@ -183,13 +189,30 @@ def _is_subscriptions(source: str, settings: Settings) -> bool:
     return is_subscriptions_table(source_columns(Path(source)))
 
 
+def _contractual_input(source: Path, column_map: list[str] | None) -> Any:
+    """What the contractual run reads: the contracts of a subscriptions file, or a payments log (a file without start
+    and end columns, read as a transaction log: one row per renewal paid)."""
+    from clv.data.contracts import (
+        CONTRACT_FIELD_NAMES,
+        REQUIRED_CONTRACT_FIELDS,
+        contract_mapping,
+        load_subscriptions,
+        source_columns,
+    )
+
+    mapping = column_mapping(column_map)
+    contract_fields = {field: column for field, column in mapping.items() if field in CONTRACT_FIELD_NAMES}
+    if set(REQUIRED_CONTRACT_FIELDS) <= set(contract_mapping(source_columns(source), contract_fields)):
+        return load_subscriptions(source, mapping)
+    return load_log(source, column_map)[0]
+
+
 def _predict_subscriptions(
     source: Path, output: str, settings: Settings, run_dir: Path | None, column_map: list[str] | None
 ) -> tuple[dict[str, Any], list[str], list[str]]:
-    """``clv predict`` on a subscriptions file: the contractual run, its JSON summary, notes and findings."""
-    from clv.data.contracts import load_subscriptions
-
-    table = load_subscriptions(source, column_mapping(column_map))
+    """``clv predict`` on a subscriptions file (or a payments log): the contractual run, its JSON summary, notes and
+    findings."""
+    table = _contractual_input(source, column_map)
     from clv.pipeline import run  # the models, once the data is known to be readable
 
     with progress_bar("predicting subscriptions") as progress:
@@ -277,9 +300,7 @@ def report(
     with exit_codes():
         settings = Settings(horizon=horizon, time_unit=time_unit)
         if _is_subscriptions(str(source), settings):  # the contractual run's report
-            from clv.data.contracts import load_subscriptions
-
-            data: Any = load_subscriptions(source, column_mapping(column_map))
+            data: Any = _contractual_input(source, column_map)
             settings = replace(settings, setting="contractual")
         else:
             data, _ = load_log(source, column_map)

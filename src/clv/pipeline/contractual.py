@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from clv.data.contracts import contracts_table, is_subscriptions_table
+from clv.data.payments import contracts_from_payments
 from clv.data.subscriptions import period_days, subscription_lifetimes
 from clv.data.transactions import Transactions
 from clv.errors import DataValidationError
@@ -63,12 +64,7 @@ def is_contractual(data: object, settings: Settings) -> bool:
     """Whether ``clv.run`` makes a contractual run of ``data``: ``settings.setting`` says so, or it is ``"auto"``
     and ``data`` is a DataFrame with subscription columns (:func:`clv.data.contracts.is_subscriptions_table`)."""
     if settings.setting == "contractual":
-        if isinstance(data, Transactions):
-            raise DataValidationError(
-                "a contractual run needs a subscriptions table (customer, start, end), not a transaction log: "
-                "load it with clv.data.contracts.load_subscriptions"
-            )
-        return True
+        return True  # a transaction log is then the payments log (clv.data.payments.contracts_from_payments)
     return (
         settings.setting == "auto"
         and isinstance(data, pd.DataFrame)
@@ -76,12 +72,21 @@ def is_contractual(data: object, settings: Settings) -> bool:
     )
 
 
-def run_contractual(data: pd.DataFrame, settings: Settings, report: Progress) -> Results:
-    """The contractual run of a subscriptions table (raw with recognised columns, or from ``load_subscriptions``)."""
+def run_contractual(data: pd.DataFrame | Transactions, settings: Settings, report: Progress) -> Results:
+    """The contractual run of a subscriptions table (raw with recognised columns, or from ``load_subscriptions``),
+    or of a payments log (a :class:`~clv.data.Transactions`: one row per payment), whose contracts are derived first
+    (:func:`clv.data.payments.contracts_from_payments`)."""
     started = time.perf_counter()
     notes: list[str] = []
-    table = contracts_table(data, name=data.attrs.get("source_name", ""))
     period = _period(settings)
+    if isinstance(data, Transactions):
+        data = contracts_from_payments(data, period, settings.grace_days, settings.observation_end)
+        notes.append(
+            f"contracts derived from the payments of {data.attrs['source_name']}: {len(data):,} contract(s) of "
+            f"{data['customer_id'].nunique():,} subscriber(s); a payment more than one period plus "
+            f"{settings.grace_days:g} days after the last ends the contract one period after the last payment"
+        )
+    table = contracts_table(data, name=data.attrs.get("source_name", ""))
     end = _observation_end(table, settings, data.attrs.get("observation_end"), notes)
     report("Counting each subscriber's renewals", 0.05)
     lifetimes = _lifetimes(table, period, end, notes)
