@@ -33,7 +33,8 @@ class Settings:
     the value is the residual value (no horizon: ``horizon`` periods are the churn-risk window and the projection of
     the retention curves) and ``backtest_weeks`` (default: a quarter of the history) is rounded to whole periods;
     given a payments log instead of contracts, a renewal may come ``grace_days`` days late and still continue the
-    contract (:func:`clv.data.payments.contracts_from_payments`)."""
+    contract (:func:`clv.data.payments.contracts_from_payments`); ``retention_by_cohort`` fits the retention model
+    per cohort instead of pooled."""
 
     horizon: float = 12
     time_unit: str = "M"
@@ -50,6 +51,7 @@ class Settings:
     seed: int = 0
     setting: str = "auto"
     grace_days: float = 7.0
+    retention_by_cohort: bool = False
 
     def __post_init__(self) -> None:
         normalise_time_unit(self.time_unit)

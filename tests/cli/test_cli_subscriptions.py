@@ -121,3 +121,14 @@ def test_a_payments_log_with_the_contractual_setting_gets_its_contracts_derived(
     table = pd.read_csv(output)
     assert len(table) == 60 and table["active"].sum() == 40
     assert (table.loc[~table["active"], "renewals"] == 2).all()  # three payments: two renewals made
+
+
+def test_by_cohort_fits_one_retention_model_per_cohort(tmp_path: Path) -> None:
+    table = tmp_path / "subscriptions.csv"
+    assert runner.invoke(app, ["sample", str(table), "--dataset", "subscriptions"]).exit_code == 0
+    arguments = ["predict", str(table), "-o", str(tmp_path / "s.csv"), "--no-backtest", "--json"]
+    pooled = json.loads(runner.invoke(app, arguments).stdout)
+    by_cohort = json.loads(runner.invoke(app, [*arguments, "--by-cohort"]).stdout)
+    assert pooled["retention_model"] in ("sBG", "BdW")
+    assert by_cohort["retention_model"].startswith("by cohort: 2022 ") and by_cohort["customers"] == 5_000
+    assert by_cohort["total"] != pooled["total"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -185,3 +186,28 @@ def test_an_end_before_its_start_names_the_file_the_column_and_the_rows(tmp_path
         DataValidationError, match=r"subs\.csv: only 2 customers: the sBG model needs at least"
     ):
         clv.run(load_subscriptions(path), clv.Settings())
+
+
+def test_retention_by_cohort_values_each_cohort_with_its_own_model(example: pd.DataFrame) -> None:
+    settings = clv.Settings(
+        setting="contractual", backtest=False, observation_end=example.attrs["observation_end"]
+    )
+    by_cohort = clv.run(example, replace(settings, retention_by_cohort=True))
+    assert sorted(by_cohort.models) == [
+        "retention_model_2022",
+        "retention_model_2023",
+        "retention_model_2024",
+    ]
+    assert by_cohort.metadata["retention_model"].startswith("by cohort: 2022 ")
+    assert set(by_cohort.retention["cohort"]) == {"2022", "2023", "2024"}
+    total, low, high = by_cohort.total
+    assert low < total < high and total == pytest.approx(by_cohort.predictions["clv"].sum(), rel=1e-9)
+    # A cohort's subscribers are valued as a run on that cohort alone values them.
+    alone = clv.run(example[example["cohort"] == "2023"], settings)
+    mine = by_cohort.predictions.set_index("customer_id").loc[alone.predictions["customer_id"]]
+    np.testing.assert_allclose(mine["clv"], alone.predictions["clv"], rtol=1e-9)
+    assert by_cohort.models["retention_model_2023"].params_ == alone.models["retention_model"].params_
+    # The value tiers rank every subscriber, not each cohort apart.
+    assert (by_cohort.predictions["value_tier"] == "Top 1%").sum() == round(
+        0.01 * by_cohort.predictions["active"].sum()
+    )

@@ -97,6 +97,10 @@ def predict(
         float,
         typer.Option(help="Payments log: days a renewal may come late and still continue the contract."),
     ] = 7.0,
+    by_cohort: Annotated[
+        bool,
+        typer.Option("--by-cohort", help="Subscriptions: fit the retention model per cohort, not pooled."),
+    ] = False,
     observation_end: Annotated[
         str | None, typer.Option(help="YYYY-MM-DD; default the last date in the file.")
     ] = None,
@@ -115,6 +119,7 @@ def predict(
             setting=setting,
             observation_end=observation_end,
             grace_days=grace_days,
+            retention_by_cohort=by_cohort,
         )
         if engine is Engine.spark and settings.setting == "contractual":
             raise DataValidationError(

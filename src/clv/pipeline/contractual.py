@@ -11,6 +11,7 @@ A run, in order: contracts are turned into whole-period lifetimes at the observa
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from clv.data.contracts import contracts_table, is_subscriptions_table
 from clv.data.payments import contracts_from_payments
 from clv.data.subscriptions import period_days, subscription_lifetimes
 from clv.data.transactions import Transactions
-from clv.errors import DataValidationError
+from clv.errors import ConvergenceError, DataValidationError
 from clv.explain.retention import retention_insights
 from clv.explain.segments import segment_table, subscriber_bands, tier_names, value_tiers
 from clv.forecast.retention import (
@@ -30,6 +31,7 @@ from clv.forecast.retention import (
     retention_curves,
     survival_ahead,
 )
+from clv.models.base import Model
 from clv.models.contractual import ContractualModel
 from clv.pipeline.contractual_backtest import RetentionBacktest, retention_backtest
 from clv.pipeline.metadata import package_version
@@ -96,7 +98,11 @@ def run_contractual(data: pd.DataFrame | Transactions, settings: Settings, repor
     days = period_days(period)
     rate = _discount_rate(settings, days, notes)
     report("Valuing subscribers", 0.5)
-    predictions, total = subscriber_predictions(lifetimes, model, settings, rate, notes)
+    if settings.retention_by_cohort:
+        cohorts = _by_cohort(lifetimes, fit, settings, rate, notes)
+        predictions, total = cohorts.predictions, cohorts.total
+    else:
+        predictions, total = subscriber_predictions(lifetimes, model, settings, rate, notes)
     timings = {"forecast": time.perf_counter() - started}
     tested = None
     if settings.backtest:
@@ -107,7 +113,9 @@ def run_contractual(data: pd.DataFrame | Transactions, settings: Settings, repor
     segments = subscription_segments(predictions)
     described = {"model": model.model_type, **model.params_}
     timings["total"] = time.perf_counter() - started
-    metadata = _metadata(fit.comparison, tested, settings, notes, timings, end, period, rate)
+    comparison = cohorts.comparison if settings.retention_by_cohort else fit.comparison
+    chosen = cohorts.described if settings.retention_by_cohort else model.model_type
+    metadata = _metadata(comparison, chosen, tested, settings, notes, timings, end, period, rate)
     metadata.update(customers=len(predictions), contracts=len(table))
     report("Done", 1.0)
     return Results(
@@ -121,17 +129,22 @@ def run_contractual(data: pd.DataFrame | Transactions, settings: Settings, repor
             predictions, total, settings, described, tested.survivors if tested is not None else None
         ),
         drivers={},
-        models={"retention_model": model},
+        models=cohorts.models if settings.retention_by_cohort else {"retention_model": model},
         learned_model=None,
         metadata=metadata,
         total=total,
         settings=settings,
-        retention=retention_curves(lifetimes, model, _horizon_periods(settings), settings.interval),
+        retention=(
+            cohorts.curves
+            if settings.retention_by_cohort
+            else retention_curves(lifetimes, model, _horizon_periods(settings), settings.interval)
+        ),
     )
 
 
 def _metadata(
     comparison: pd.DataFrame,
+    chosen: str,
     tested: RetentionBacktest | None,
     settings: Settings,
     notes: list[str],
@@ -141,8 +154,7 @@ def _metadata(
     rate: float,
 ) -> dict[str, object]:
     """The contractual run's description, JSON-ready (``purchase_model`` repeats the retention model for the faces
-    that show a run's model)."""
-    chosen = str(comparison.loc[comparison["chosen"], "model"].iloc[0])
+    that show a run's model; by cohort, each cohort's)."""
     return {
         "setting": "contractual",
         "observation_end": str(end.date()),
@@ -213,6 +225,59 @@ def _lifetimes(table: pd.DataFrame, period: str, end: pd.Timestamp, notes: list[
             "retention models describe a first tenure"
         )
     return lifetimes
+
+
+@dataclass
+class _Cohorts:
+    """The run's figures with one retention model per cohort."""
+
+    predictions: pd.DataFrame
+    total: tuple[float, float, float]
+    curves: pd.DataFrame
+    models: dict[str, Model]
+    comparison: pd.DataFrame
+    described: str
+
+
+def _by_cohort(
+    lifetimes: pd.DataFrame, pooled: RetentionFit, settings: Settings, rate: float, notes: list[str]
+) -> _Cohorts:
+    """Each cohort's subscribers valued with the sBG or BdW fitted on that cohort (the lower BIC), a cohort too small
+    or without churn with the pooled model (noted); the value tiers ranked over every subscriber again, and the total's
+    interval combined as of independent cohorts."""
+    parts, curves, comparisons, chosen = [], [], [], []
+    models: dict[str, Model] = {}
+    estimates, lows, highs = [], [], []
+    for cohort, rows in lifetimes.groupby("cohort", sort=True):
+        own: list[str] = []
+        try:
+            fit = fit_retention(rows, own)
+            notes.extend(f"cohort {cohort}: {note}" for note in own)
+        except (DataValidationError, ConvergenceError) as error:
+            fit = pooled
+            notes.append(f"cohort {cohort}: the pooled model is used ({error})")
+        scored, (estimate, low, high) = subscriber_predictions(rows, fit.chosen, settings, rate, notes)
+        parts.append(scored.set_axis(rows.index))
+        curves.append(retention_curves(rows, fit.chosen, _horizon_periods(settings), settings.interval))
+        models[f"retention_model_{cohort}"] = fit.chosen
+        comparisons.append(fit.comparison.assign(cohort=str(cohort)))
+        chosen.append(f"{cohort} {fit.chosen.model_type}")
+        estimates.append(estimate)
+        lows.append(low)
+        highs.append(high)
+    predictions = pd.concat(parts).loc[lifetimes.index].reset_index(drop=True)
+    predictions["value_tier"] = _tiers(predictions["clv"], predictions["active"].to_numpy(), settings)
+    total = float(np.sum(estimates))
+    below = float(np.sqrt(np.sum((np.array(estimates) - np.array(lows)) ** 2)))
+    above = float(np.sqrt(np.sum((np.array(highs) - np.array(estimates)) ** 2)))
+    return _Cohorts(
+        predictions=predictions,
+        total=(total, max(total - below, 0.0), total + above),
+        curves=pd.concat(curves, ignore_index=True),
+        models=models,
+        comparison=pd.concat(comparisons, ignore_index=True),
+        described="by cohort: " + ", ".join(chosen),
+    )
 
 
 def _fit(lifetimes: pd.DataFrame, name: str, notes: list[str]) -> RetentionFit:
