@@ -64,6 +64,18 @@ def test_load_the_example_predict_and_see_the_retention_chart() -> None:
     assert [b.label for b in app.get("download_button")][-1] == "Download Word report"
 
 
+def test_the_predict_page_fits_the_retention_model_per_cohort_when_asked() -> None:
+    app = _app()
+    app.radio(key="data_source").set_value("Subscriptions example").run()
+    next(b for b in app.button if b.label == "Load the subscriptions example").click().run()
+    app.session_state["stage"] = "predict"
+    app.run()
+    next(c for c in app.checkbox if c.label == "Fit the retention model per cohort").check()
+    app.button[0].click().run()
+    assert not app.exception, [e.message for e in app.exception]
+    assert {m.label: m.value for m in app.metric}["Retention model"].startswith("by cohort: 2022 ")
+
+
 def test_a_subscriptions_upload_is_recognised_and_a_bad_one_names_the_rows() -> None:
     app = _app()
     app.radio(key="data_source").set_value("Upload a file").run()

@@ -81,6 +81,12 @@ def _form() -> None:
             value=current.backtest,
             help="Refit on older data and score the forecast of the last weeks, to show how far to trust the numbers.",
         )
+        subscriptions = data is not None and data.subscriptions is not None
+        by_cohort = subscriptions and right.checkbox(
+            "Fit the retention model per cohort",
+            value=current.retention_by_cohort,
+            help="Subscriptions: one sBG/BdW choice per cohort instead of one for everyone.",
+        )
         submitted = st.form_submit_button("Predict customer value", type="primary")
     if not submitted:
         if state.results() is not None:
@@ -99,6 +105,7 @@ def _form() -> None:
             learned=learned,
             backtest=backtest,
             backtest_weeks=float(holdout) if holdout else None,
+            retention_by_cohort=bool(by_cohort),
         )
         state.set_settings(settings)
         if state.results() is None:
